@@ -1,0 +1,252 @@
+"""Scanning: one file's bytes to evidence (pure), and a whole tree to a report."""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from . import __version__
+from .errors import InputError
+from .models import (
+    NO_C2PA,
+    Asset,
+    AssetKind,
+    AssetResult,
+    C2paState,
+    C2paStatus,
+    Evidence,
+    FileScan,
+    ScanIssue,
+    ScanReport,
+    Segment,
+)
+from .registry import ScannerRegistry
+from .sequences import Group, group_files
+from .sniff import sniff
+from .source import ByteSource, ScanInput, ScanOptions
+from .verdict import decide
+from .walk import FileEntry, walk
+
+log = logging.getLogger(__name__)
+
+MAX_SIDECAR_BYTES = 32 * 1024 * 1024
+
+# When several scanners report a C2PA state, the most telling one wins.
+_C2PA_PRECEDENCE = {
+    C2paState.INVALID: 0,
+    C2paState.ERROR: 1,
+    C2paState.REMOTE: 2,
+    C2paState.TRUSTED: 3,
+    C2paState.VALID: 4,
+    C2paState.ABSENT: 5,
+}
+
+
+def scan_bytes(
+    item: ScanInput,
+    registry: ScannerRegistry,
+    *,
+    propagate_bugs: bool = False,
+) -> FileScan:
+    """All evidence in one file. A pure function of the bytes, sidecars and options.
+
+    ``InputError`` from a scanner becomes a per-file error. Any other exception
+    is a bug: it propagates when ``propagate_bugs`` (tests, ``--debug``), and is
+    otherwise recorded as ``scanner-bug`` so one bad reader cannot sink a
+    200,000-file audit; the scan then counts as incomplete.
+    """
+    evidence: list[Evidence] = []
+    errors: list[ScanIssue] = []
+    c2pa: C2paStatus = NO_C2PA
+    for scanner in registry.for_media_type(item.media_type):
+        try:
+            result = scanner.scan(item)
+        except InputError as exc:
+            errors.append(ScanIssue(exc.code, exc.message, scanner.id))
+            continue
+        except Exception as exc:  # noqa: BLE001 - the bug boundary, see docstring
+            if propagate_bugs:
+                raise
+            log.error("bug in scanner %s on %s: %s\n%s", scanner.id, item.path, exc, traceback.format_exc())
+            errors.append(ScanIssue("scanner-bug", f"internal error in the {scanner.id} scanner: {type(exc).__name__}", scanner.id))
+            continue
+        evidence.extend(result.evidence)
+        errors.extend(result.errors)
+        if result.c2pa is not None and _C2PA_PRECEDENCE[result.c2pa.state] < _C2PA_PRECEDENCE[c2pa.state]:
+            c2pa = result.c2pa
+    unique = sorted(set(evidence), key=lambda e: e.sort_key)
+    return FileScan(media_type=item.media_type, evidence=tuple(unique), c2pa=c2pa, errors=tuple(errors))
+
+
+def scan_path(
+    path: str,
+    rel: str,
+    registry: ScannerRegistry,
+    options: ScanOptions,
+    sidecars: Sequence[tuple[str, str]] = (),
+    *,
+    propagate_bugs: bool = False,
+) -> FileScan:
+    """Open one file read-only and scan it; I/O failures become per-file errors."""
+    try:
+        source = ByteSource.open(path)
+    except OSError as exc:
+        return FileScan(media_type="application/octet-stream",
+                        errors=(ScanIssue("unreadable", f"cannot open: {exc.strerror or exc}"),))
+    side: dict[str, bytes] = {}
+    side_errors: list[ScanIssue] = []
+    for kind, side_path in sidecars:
+        try:
+            with ByteSource.open(side_path) as sc:
+                side[kind] = sc.read_all(MAX_SIDECAR_BYTES)
+        except (OSError, Exception) as exc:  # InputTooLarge or I/O
+            side_errors.append(ScanIssue("unreadable-sidecar", f"{os.path.basename(side_path)}: {exc}"))
+    with source:
+        try:
+            head = source.head
+        except OSError as exc:
+            return FileScan(media_type="application/octet-stream",
+                            errors=(ScanIssue("unreadable", f"cannot read: {exc.strerror or exc}"),))
+        item = ScanInput(path=rel, media_type=sniff(head), source=source, sidecars=side, options=options)
+        try:
+            result = scan_bytes(item, registry, propagate_bugs=propagate_bugs)
+        except OSError as exc:
+            return FileScan(media_type=item.media_type,
+                            errors=(ScanIssue("unreadable", f"read failed: {exc.strerror or exc}"),))
+    if side_errors:
+        result = FileScan(result.media_type, result.evidence, result.c2pa, result.errors + tuple(side_errors))
+    return result
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    options: ScanOptions = field(default_factory=ScanOptions)
+    follow_symlinks: bool = False
+    jobs: int = 1
+    propagate_bugs: bool = False
+
+
+FileScanner = Callable[[FileEntry], FileScan]
+
+
+def scan_tree(
+    root: str | os.PathLike[str],
+    registry: ScannerRegistry,
+    settings: ScanSettings | None = None,
+    *,
+    file_scanner: FileScanner | None = None,
+    extra_evidence: Callable[[Sequence[FileEntry], str], Mapping[str, Iterable[Evidence]]] | None = None,
+) -> ScanReport:
+    """Walk ``root``, scan every file, group frame sequences, decide verdicts.
+
+    ``file_scanner`` lets callers put a cache or a process pool in front of
+    :func:`scan_path`; ``extra_evidence`` attaches tree-level evidence (the
+    package manifest) by relative path.
+    """
+    settings = settings or ScanSettings()
+    tree = walk(root, follow_symlinks=settings.follow_symlinks)
+
+    def default_scanner(entry: FileEntry) -> FileScan:
+        return scan_path(entry.abspath, entry.rel, registry, settings.options, entry.sidecars,
+                         propagate_bugs=settings.propagate_bugs)
+
+    scan_one = file_scanner or default_scanner
+    scans = {entry.rel: scan_one(entry) for entry in tree.files}
+    if extra_evidence is not None:
+        for rel, items in extra_evidence(tree.files, os.fspath(root)).items():
+            if rel in scans:
+                base = scans[rel]
+                merged = sorted(set(base.evidence) | set(items), key=lambda e: e.sort_key)
+                scans[rel] = FileScan(base.media_type, tuple(merged), base.c2pa, base.errors)
+    groups = group_files(tree.files)
+    assets = tuple(sorted((assemble(g, scans) for g in groups), key=lambda a: a.path))
+    return ScanReport(
+        root=os.fspath(root),
+        assets=assets,
+        skipped=tree.skipped,
+        scanners=registry.info(),
+        tool_version=__version__,
+        problems=tree.problems,
+    )
+
+
+def assemble(group: Group, scans: Mapping[str, FileScan]) -> AssetResult:
+    """One asset from one file or one sequence of frames."""
+    if group.kind is AssetKind.FILE:
+        entry = group.members[0]
+        scan = scans[entry.rel]
+        asset = Asset(entry.rel, AssetKind.FILE, entry.size, scan.media_type)
+        return AssetResult(asset, decide(scan.evidence), scan.evidence, scan.c2pa, scan.errors)
+
+    member_scans = [scans[m.rel] for m in group.members]
+    segments = _segments(group, member_scans)
+    all_evidence = tuple(sorted({e for s in member_scans for e in s.evidence}, key=lambda e: e.sort_key))
+    errors = tuple(
+        ScanIssue(err.code, f"frame {frame}: {err.message}", err.scanner)
+        for frame, s in zip(group.frame_numbers, member_scans, strict=True)
+        for err in s.errors
+    )
+    states = [s.c2pa for s in member_scans]
+    c2pa = min(states, key=lambda st: _C2PA_PRECEDENCE[st.state]) if states else NO_C2PA
+    media_type = member_scans[0].media_type if member_scans else "application/octet-stream"
+    asset = Asset(
+        path=group.path,
+        kind=AssetKind.SEQUENCE,
+        size=sum(m.size for m in group.members),
+        media_type=media_type,
+        frames=group.frames,
+        missing_frames=group.missing,
+        members=tuple(m.rel for m in group.members),
+    )
+    verdict = decide(all_evidence)
+    if len(segments) > 1:
+        flagged = [s.frames for s in segments if s.verdict.kind.is_ai]
+        if flagged:
+            verdict = type(verdict)(verdict.kind, f"{verdict.reason}; frames {', '.join(flagged)}", verdict.generators)
+    return AssetResult(asset, verdict, all_evidence, c2pa, errors, tuple(segments))
+
+
+def _segments(group: Group, scans: Sequence[FileScan]) -> list[Segment]:
+    """Consecutive frames with the same evidence, compressed into ranges."""
+    segments: list[Segment] = []
+    run_start = 0
+    for i in range(1, len(scans) + 1):
+        if i < len(scans) and _fingerprint(scans[i]) == _fingerprint(scans[run_start]):
+            continue
+        frames = group.frame_numbers[run_start:i]
+        scan = scans[run_start]
+        # Locations carry frame-specific values; the evidence of the first frame stands for the run.
+        segments.append(Segment(
+            frames=_range_text(frames),
+            verdict=decide(scan.evidence),
+            evidence=scan.evidence,
+            c2pa_states=tuple(sorted({str(s.c2pa.state) for s in scans[run_start:i]})),
+        ))
+        run_start = i
+    return segments
+
+
+def _fingerprint(scan: FileScan) -> tuple[object, ...]:
+    return (
+        decide(scan.evidence).kind,
+        tuple(sorted((e.location, e.signal, e.generator) for e in scan.evidence)),
+        scan.c2pa.state,
+    )
+
+
+def _range_text(frames: Sequence[int]) -> str:
+    if not frames:
+        return ""
+    parts = []
+    start = prev = frames[0]
+    for f in frames[1:]:
+        if f == prev + 1:
+            prev = f
+            continue
+        parts.append(f"{start}-{prev}" if start != prev else str(start))
+        start = prev = f
+    parts.append(f"{start}-{prev}" if start != prev else str(start))
+    return ",".join(parts)

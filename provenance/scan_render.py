@@ -1,0 +1,55 @@
+"""Scan reports as stable JSON or a terminal table."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .models import ScanReport
+
+SCAN_SCHEMA = "provenance.scan/1"
+
+
+def scan_to_dict(report: ScanReport) -> dict[str, Any]:
+    return {
+        "schema": SCAN_SCHEMA,
+        "root": report.root,
+        "tool_version": report.tool_version,
+        "scanners": [{"id": s.id, "version": s.version} for s in report.scanners],
+        "complete": report.complete,
+        "assets": [a.to_dict() for a in report.assets],
+        "skipped": [s.to_dict() for s in report.skipped],
+        "problems": [p.to_dict() for p in report.problems],
+    }
+
+
+def dumps(data: Any) -> str:
+    """Deterministic JSON: sorted keys, two-space indent, trailing newline."""
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def scan_to_table(report: ScanReport) -> str:
+    rows = [("PATH", "VERDICT", "GENERATOR", "CONFIDENCE", "C2PA")]
+    for a in report.assets:
+        d = a.to_dict()
+        path = a.path + (f" [{a.asset.frames}]" if a.asset.frames else "")
+        if a.errors:
+            path += f"  (! {a.errors[0].code})"
+        rows.append((path, d["verdict"], ", ".join(d["generators"]) or "-", d["confidence"] or "-", d["c2pa"]["state"]))
+    widths = [min(max(len(r[i]) for r in rows), 60) for i in range(len(rows[0]))]
+    lines = ["  ".join(_cell(c, widths[i]) for i, c in enumerate(row)).rstrip() for row in rows]
+    counts: dict[str, int] = {}
+    for a in report.assets:
+        counts[str(a.verdict.kind)] = counts.get(str(a.verdict.kind), 0) + 1
+    summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no assets"
+    lines.append("")
+    lines.append(f"{len(report.assets)} assets: {summary}; {len(report.skipped)} skipped"
+                 + ("" if report.complete else "; INCOMPLETE (see errors)"))
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str, width: int) -> str:
+    text = text.replace("\n", " ")
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    return text.ljust(width)

@@ -1,0 +1,231 @@
+"""Generator signatures as data.
+
+Scanners do not decide what is AI. They extract raw fields, each with a
+location such as ``png:tEXt:parameters`` or ``id3:TXXX:comment``, and hand
+them to :func:`match_fields`, which applies the ``RULES`` table below. Adding a
+generator is one row here plus a test.
+
+Location patterns are case-insensitive ``fnmatch`` globs over the location.
+A rule's ``value`` regex is searched in the field's value (``None`` means the
+field's presence is the signal). ``requires`` names other locations that must
+also be present in the same file; ``variants`` refine the generator name from
+the value (Forge and SD.Next write A1111 infotext).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .dst import DST_TABLE, dst_term
+from .models import Confidence, Evidence, Signal, trim
+
+G = Signal.GENERATED
+M = Signal.MODIFIED
+N = Signal.NOT_GENERATIVE
+I = Signal.INFO  # noqa: E741 - short on purpose: the table reads as a grid
+DECL = Confidence.DECLARATION
+TOOL = Confidence.TOOL_RECORD
+HEUR = Confidence.HEURISTIC
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One raw metadata field as a scanner found it."""
+
+    location: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    generator: str | None
+    signal: Signal
+    confidence: Confidence
+    locations: tuple[str, ...]
+    value: re.Pattern[str] | None = None
+    requires: tuple[str, ...] = ()
+    variants: tuple[tuple[re.Pattern[str], str], ...] = ()
+    note: str = ""
+
+
+def _re(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE | re.DOTALL)
+
+
+# Text that only a diffusion front end writes: A1111 "infotext".
+A1111_INFOTEXT = r"Steps: \d+,.*(Sampler|CFG scale|Seed): "
+# A ComfyUI API or UI graph serialised as JSON.
+COMFY_GRAPH = r'"class_type"\s*:|"last_node_id"\s*:|"links"\s*:\s*\[\s*\[|"nodes"\s*:\s*\[\s*\{\s*"id"'
+# Fields where a tool writes its own name.
+SOFTWARE_FIELDS = (
+    "*:software",
+    "*:creatortool",
+    "*:xmp:creatortool",
+    "*:©too",
+    "*:encoder",
+    "*:isft",
+    "*:tsse",
+    "*:tenc",
+    "*:writer",
+    "*:creator",
+    "*:originator",
+    "*:encoded_by",
+    "*:encodedby",
+)
+# Names of generative tools, matched as whole words in software fields.
+GENERATIVE_SOFTWARE = (
+    (r"\bNovelAI\b", "NovelAI"),
+    (r"\bFooocus\b", "Fooocus"),
+    (r"\bDraw ?Things\b", "Draw Things"),
+    (r"\bMidjourney\b", "Midjourney"),
+    (r"\bDALL[·\-. ]?E\b", "OpenAI DALL-E"),
+    (r"\bStable ?Diffusion\b", "Stable Diffusion"),
+    (r"\bComfyUI\b", "ComfyUI"),
+    (r"\bInvokeAI\b", "InvokeAI"),
+    (r"\bAUTOMATIC1111\b|\bstable-diffusion-webui\b", "AUTOMATIC1111"),
+    (r"\bSD\.Next\b", "SD.Next"),
+    (r"\bSwarmUI\b|\bStableSwarmUI\b", "SwarmUI"),
+    (r"\bDiffusionBee\b", "DiffusionBee"),
+    (r"\bAdobe Firefly\b", "Adobe Firefly"),
+    (r"\bLeonardo\.?ai\b", "Leonardo.ai"),
+    (r"\bIdeogram\b", "Ideogram"),
+    (r"\bRunway ?(ML|Gen-?\d)\b", "Runway"),
+    (r"\bSora\b", "OpenAI Sora"),
+    (r"\bSuno\b", "Suno"),
+    (r"\bUdio\b", "Udio"),
+    (r"\bElevenLabs\b", "ElevenLabs"),
+    (r"\bmflux\b", "mflux"),
+    (r"\bKling\b", "Kling"),
+    (r"\bDream ?Machine\b", "Luma Dream Machine"),
+)
+
+
+def _software_rules() -> tuple[Rule, ...]:
+    return tuple(
+        Rule(name, G, TOOL, SOFTWARE_FIELDS, _re(pattern), note="generative tool named as the writing software")
+        for pattern, name in GENERATIVE_SOFTWARE
+    )
+
+
+RULES: tuple[Rule, ...] = (
+    # --- explicit declarations -------------------------------------------------
+    Rule("NovelAI", G, DECL, ("png:*:title",), _re(r"^\s*AI generated image\s*$"),
+         note="NovelAI titles its images 'AI generated image'"),
+    Rule("Google generative AI", G, DECL, ("*:credit",), _re(r"Made with Google AI|Google AI|Imagen|Gemini"),
+         note="Google writes photoshop:Credit 'Made with Google AI'"),
+    Rule("China AIGC label (GB 45438-2025)", G, DECL, ("*:aigc", "*:tc260:aigc"), _re(r'"?Label"?\s*[:=]\s*"?1\b'),
+         note="TC260 implicit label, Label=1: generated"),
+    Rule("China AIGC label (GB 45438-2025)", G, HEUR, ("*:aigc", "*:tc260:aigc"), _re(r'"?Label"?\s*[:=]\s*"?[23]\b'),
+         note="TC260 implicit label, Label=2/3: possibly or suspected generated"),
+    Rule(None, G, DECL, ("xmp:*:aisystemused", "xmp:*:aisystemversionused", "xmp:*:aipromptinformation",
+                         "xmp:*:aipromptwritername"), _re(r"\S"),
+         note="IPTC 2025 generative-AI fields"),
+    Rule("Suno", G, DECL, ("*:comment", "*:*:comment", "*:©cmt", "*:icmt", "*:description", "*:©des"),
+         _re(r"\bmade with suno\b"), note="Suno export comment"),
+    # --- generation records (prompts, graphs, sampler settings) ---------------
+    Rule("AUTOMATIC1111", G, TOOL, ("*",), _re(A1111_INFOTEXT),
+         variants=((_re(r"App: SD\.Next"), "SD.Next"),
+                   (_re(r"Version: f\d"), "Forge"),
+                   (_re(r"Civitai resources:|civitai"), "Civitai (A1111-style)")),
+         note="A1111 infotext: Steps/Sampler/CFG scale/Seed"),
+    Rule("SwarmUI", G, TOOL, ("*",), _re(r'"sui_image_params"\s*:'), note="SwarmUI parameters JSON"),
+    Rule("Civitai generator", G, TOOL, ("*",), _re(r'"resource-stack"|urn:air:[a-z0-9]+:[a-z]+:civitai:'),
+         note="Civitai on-site generator metadata"),
+    Rule("ComfyUI", G, TOOL, ("*",), _re(COMFY_GRAPH), note="ComfyUI workflow/prompt graph JSON"),
+    Rule("Fooocus", G, TOOL, ("png:*:fooocus_scheme", "*:makernote"), _re(r"^\s*(fooocus|a1111)\s*$"),
+         note="Fooocus metadata scheme marker"),
+    Rule("Fooocus", G, TOOL, ("*",), _re(r'"(full_prompt|fooocus_scheme|performance)"\s*:.*"(base_model|steps|sharpness)"'),
+         note="Fooocus parameters JSON"),
+    Rule("InvokeAI", G, TOOL, ("png:*:invokeai_metadata", "png:*:invokeai_graph", "png:*:invokeai_workflow",
+                               "png:*:sd-metadata", "*:mdta:invokeai_*"), None,
+         note="InvokeAI metadata chunk"),
+    Rule("InvokeAI", G, TOOL, ("png:*:dream",), _re(r"-s\s*\d+|-S\s*\d+|-C\s*[\d.]+|-A\s*\w+"),
+         note="InvokeAI 'Dream' command line"),
+    Rule("NovelAI", G, TOOL, ("png:*:source",), _re(r"^\s*Stable Diffusion( XL)?\b.*[0-9A-F]{8}\s*$"),
+         requires=("png:*:software",), note="NovelAI model name + hash in Source"),
+    Rule("Easy Diffusion", G, TOOL, ("png:*:prompt", "png:*:Prompt"), _re(r"\S"),
+         requires=("png:*:use_stable_diffusion_model",), note="Easy Diffusion keys"),
+    Rule("Easy Diffusion", G, TOOL, ("png:*:use_stable_diffusion_model", "png:*:num_inference_steps",
+                                     "png:*:negative prompt", "png:*:negative_prompt"), _re(r"\S"),
+         note="Easy Diffusion generation keys"),
+    Rule("Midjourney", G, TOOL, ("*:description", "*:dc:description"),
+         _re(r"Job ID:\s*[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+         note="Midjourney job id in the description"),
+    Rule("Draw Things", G, TOOL, ("xmp:*:usercomment",), _re(r'"(c|uc)"\s*:.*"(seed|scale|steps|sampler)"\s*:'),
+         note="Draw Things generation JSON"),
+    Rule("ComfyUI", G, TOOL, ("exif:*:make",), _re(r"^\s*workflow:\s*\{"), note="ComfyUI WebP: EXIF Make holds the workflow"),
+    Rule("ComfyUI", G, TOOL, ("exif:*:model",), _re(r"^\s*prompt:\s*\{"), note="ComfyUI WebP: EXIF Model holds the prompt"),
+    Rule("ComfyUI", G, TOOL, ("exif:*:imagedescription",), _re(r"^\s*(workflow|prompt):\s*\{"),
+         note="ComfyUI custom save node"),
+    Rule(None, G, TOOL, ("*:prompt", "*:txxx:prompt", "*:mdta:prompt"), _re(r"^\s*\{.*\}\s*$"),
+         requires=("*:workflow",), note="prompt + workflow graph pair (ComfyUI)"),
+    Rule("Stable Diffusion (generic)", G, TOOL, ("*",), _re(r"Negative prompt:.*\bSeed:\s*\d+"),
+         note="prompt/negative prompt/seed record"),
+    *_software_rules(),
+    Rule("Suno", G, HEUR, ("*:woas", "*:wxxx", "*:*:wxxx*"), _re(r"suno\.(com|ai)/song/"),
+         note="Suno song URL (a link, not a declaration)"),
+    Rule("Civitai generator", G, HEUR, ("exif:*:artist",), _re(r"^\s*ai\s*$"), note="Civitai marks on-site images Artist=ai"),
+    Rule("Google", G, HEUR, ("mp4:*:©too", "*:encoder"), _re(r"^\s*Google\s*$"),
+         note="Google encoder tag: Veo writes it, so do non-AI Google tools"),
+    # --- informative fields (shown, never decisive) -----------------------------
+    Rule(None, I, HEUR, SOFTWARE_FIELDS + ("*:make", "*:model", "*:claim_generator"), None,
+         note="writing software / device"),
+)
+
+
+MAX_MATCH_CHARS = 256 * 1024
+
+
+def _matches(location: str, patterns: Iterable[str]) -> bool:
+    lowered = location.lower()
+    return any(fnmatch.fnmatchcase(lowered, p.lower()) for p in patterns)
+
+
+def match_fields(scanner: str, fields: Sequence[Field]) -> list[Evidence]:
+    """Evidence for every field that a rule or the DigitalSourceType table recognises.
+
+    A field yields at most one evidence row: the first matching rule wins, so
+    specific rules sit above generic ones in ``RULES``.
+    """
+    present = [f.location for f in fields]
+    out: list[Evidence] = []
+    for fld in fields:
+        if len(fld.value) > MAX_MATCH_CHARS:
+            # Markers sit at the start of a value; scanning megabytes of graph JSON buys nothing.
+            fld = Field(fld.location, fld.value[:MAX_MATCH_CHARS])
+        evidence = _dst_evidence(scanner, fld) or _rule_evidence(scanner, fld, present)
+        if evidence is not None:
+            out.append(evidence)
+    return out
+
+
+def _dst_evidence(scanner: str, fld: Field) -> Evidence | None:
+    if "digitalsourcetype" not in fld.location.lower():
+        return None
+    term = dst_term(fld.value)
+    if term is None:
+        return None
+    signal, meaning = DST_TABLE[term]
+    return Evidence(scanner, fld.location, f"{term}: {meaning}", signal, DECL)
+
+
+def _rule_evidence(scanner: str, fld: Field, present: Sequence[str]) -> Evidence | None:
+    for rule in RULES:
+        if not _matches(fld.location, rule.locations):
+            continue
+        if rule.value is not None and not rule.value.search(fld.value):
+            continue
+        if rule.requires and not all(
+            any(_matches(loc, (req,)) for loc in present if loc != fld.location) for req in rule.requires
+        ):
+            continue
+        generator = rule.generator
+        for pattern, name in rule.variants:
+            if pattern.search(fld.value):
+                generator = name
+                break
+        return Evidence(scanner, fld.location, trim(fld.value), rule.signal, rule.confidence, generator)
+    return None

@@ -1,0 +1,161 @@
+"""Bounded, read-only access to a file's bytes.
+
+A scanner never opens a path itself: it gets a ``ByteSource``. That keeps every
+scanner a pure function of the bytes (the same code runs on a local file, an
+in-memory buffer in a test, or a ranged read from object storage later) and
+makes the read-only promise hold in one place.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+HEAD_BYTES = 64 * 1024
+TAIL_BYTES = 64 * 1024
+
+
+class ByteSource:
+    """Random access to one file's bytes, never writable."""
+
+    def __init__(self, raw: BinaryIO, size: int, name: str = "") -> None:
+        self._raw = raw
+        self.size = size
+        self.name = name
+        self._head: bytes | None = None
+        self._tail: bytes | None = None
+
+    @classmethod
+    def from_bytes(cls, data: bytes, name: str = "<bytes>") -> ByteSource:
+        return cls(io.BytesIO(data), len(data), name)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> ByteSource:
+        # O_NOATIME where the platform allows it, so a scan leaves even atime alone.
+        flags = os.O_RDONLY | getattr(os, "O_NOATIME", 0) | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(path, flags)
+        except PermissionError:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        raw = os.fdopen(fd, "rb", buffering=0)
+        size = os.fstat(fd).st_size
+        return cls(raw, size, os.fspath(path))
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> ByteSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes at ``offset``; short at end of file, never past it."""
+        if offset < 0 or length <= 0 or offset >= self.size:
+            return b""
+        length = min(length, self.size - offset)
+        self._raw.seek(offset)
+        chunks = []
+        while length > 0:
+            chunk = self._raw.read(length)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            length -= len(chunk)
+        return b"".join(chunks)
+
+    @property
+    def head(self) -> bytes:
+        if self._head is None:
+            self._head = self.read_at(0, HEAD_BYTES)
+        return self._head
+
+    @property
+    def tail(self) -> bytes:
+        if self._tail is None:
+            start = max(0, self.size - TAIL_BYTES)
+            self._tail = self.read_at(start, TAIL_BYTES)
+        return self._tail
+
+    def read_all(self, limit: int) -> bytes:
+        """The whole file when it is at most ``limit`` bytes; raises otherwise."""
+        if self.size > limit:
+            raise InputTooLarge(self.size, limit)
+        return self.read_at(0, self.size)
+
+    def stream(self) -> BinaryIO:
+        """A read-only file object over the same bytes, positioned at 0.
+
+        For libraries (mutagen, c2pa-python, Pillow) that want a stream.
+        """
+        self._raw.seek(0)
+        return _ReadOnlyView(self._raw)
+
+
+class InputTooLarge(Exception):
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"{size} bytes is over the {limit}-byte limit for this reader")
+        self.size = size
+        self.limit = limit
+
+
+class _ReadOnlyView(io.RawIOBase):
+    """Seekable, readable, and explicitly not writable."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return False
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        return self._raw.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def close(self) -> None:
+        # The owning ByteSource closes the descriptor.
+        pass
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """Settings that change what scanners conclude; part of the cache key."""
+
+    trust_anchors_pem: str = ""  # concatenated PEM text of extra trust anchors
+    stealth_pixel_budget: int = 16_000_000  # pixels read for alpha-LSB payloads
+
+
+@dataclass(frozen=True)
+class ScanInput:
+    """One file as a scanner sees it."""
+
+    path: str  # relative, POSIX; for messages only
+    media_type: str
+    source: ByteSource
+    sidecars: Mapping[str, bytes] = field(default_factory=dict)  # {"c2pa": ..., "xmp": ...}
+    options: ScanOptions = field(default_factory=ScanOptions)
+
+    @property
+    def size(self) -> int:
+        return self.source.size
