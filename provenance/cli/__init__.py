@@ -14,6 +14,8 @@ import click
 
 from provenance import __version__
 
+from . import audit, tag
+from .ledger import ledger_group
 from .scan import scan_command
 
 EXIT_OK = 0
@@ -35,6 +37,9 @@ def cli(verbose: int) -> None:
 
 
 cli.add_command(scan_command)
+cli.add_command(ledger_group)
+for _command in (*audit.COMMANDS, *tag.COMMANDS):
+    cli.add_command(_command)
 
 
 def main() -> None:
