@@ -1,0 +1,97 @@
+"""`provenance scan` from the command line: output contract and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from provenance.cli import cli
+
+
+def _png(path: Path, text: dict[str, str] | None = None) -> None:
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    for key, value in (text or {}).items():
+        info.add_text(key, value)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(path, pnginfo=info)
+
+
+def test_json_contract_is_sorted_and_complete(tmp_path: Path) -> None:
+    _png(tmp_path / "b.png")
+    _png(tmp_path / "a" / "c.png")
+    (tmp_path / ".DS_Store").write_bytes(b"junk")
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["schema"] == "provenance.scan/1"
+    assert [a["path"] for a in data["assets"]] == ["a/c.png", "b.png"]
+    for asset in data["assets"]:
+        assert set(asset) >= {"path", "verdict", "generators", "c2pa", "evidence", "errors"}
+        assert asset["c2pa"]["state"] in {"trusted", "valid", "invalid", "remote", "error", "absent"}
+    assert data["skipped"] == [{"path": ".DS_Store", "reason": "macOS folder metadata"}]
+    # Deterministic: the same tree gives the same bytes.
+    again = CliRunner().invoke(cli, ["scan", str(tmp_path), "--format", "json"])
+    assert again.stdout == result.stdout
+
+
+def test_output_file_and_table(tmp_path: Path) -> None:
+    _png(tmp_path / "d" / "x.png")
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path / "d"), "--format", "json", "--output", str(out)])
+    assert result.exit_code == 0
+    assert json.loads(out.read_text())["assets"][0]["path"] == "x.png"
+    table = CliRunner().invoke(cli, ["scan", str(tmp_path / "d")])
+    assert "x.png" in table.stdout and "no-evidence" in table.stdout
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read a mode-000 file")
+def test_unreadable_file_is_listed_and_exit_3(tmp_path: Path) -> None:
+    _png(tmp_path / "ok.png")
+    locked = tmp_path / "locked.png"
+    _png(locked)
+    locked.chmod(0)
+    try:
+        result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--format", "json"])
+    finally:
+        locked.chmod(0o644)
+    assert result.exit_code == 3
+    assets = {a["path"]: a for a in json.loads(result.stdout)["assets"]}
+    assert assets["locked.png"]["errors"][0]["code"] == "unreadable"
+
+
+def test_truncated_file_is_listed_with_its_error_not_a_traceback(tmp_path: Path) -> None:
+    _png(tmp_path / "cut.png", {"parameters": "a cat\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1"})
+    data = (tmp_path / "cut.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    proc = subprocess.run([sys.executable, "-m", "provenance", "scan", str(tmp_path), "--format", "json"],
+                          capture_output=True, text=True, check=False)
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode in (0, 3)
+    assert [a["path"] for a in json.loads(proc.stdout)["assets"]] == ["cut.png"]
+
+
+def test_usage_errors_exit_2_with_one_line(tmp_path: Path) -> None:
+    missing = CliRunner().invoke(cli, ["scan", str(tmp_path / "nope")])
+    assert missing.exit_code == 2
+    assert "does not exist" in missing.output
+    bad_pem = tmp_path / "anchors.pem"
+    bad_pem.write_text("not a certificate")
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--trust-anchors", str(bad_pem)])
+    assert result.exit_code == 2
+    assert "no PEM certificate" in result.output
+
+
+def test_version_and_help_end_with_example() -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--version"]).output.startswith("provenance, version ")
+    for args in (["--help"], ["scan", "--help"]):
+        text = runner.invoke(cli, args).output.rstrip()
+        assert "Example" in text.splitlines()[-3:][0] or "Example" in text[-300:]
