@@ -1,17 +1,130 @@
-"""PLACEHOLDER: replaced by the real stealth scanner."""
+"""The A1111/NovelAI "stealth" payload hidden in pixel least-significant bits.
+
+sd-webui-stealth-pnginfo (and the NovelAI web app) write, column by column
+(x outer, y inner), the LSBs of either the alpha channel (one bit per pixel)
+or of R, G, B (three bits per pixel): a 15-byte magic, a 32-bit big-endian
+payload length in bits, then the payload (UTF-8 text, or gzip for the
+``*comp`` magics). No chunk marks it, so the only way to find it is to decode
+pixels: this scanner does that only for lossless images within the pixel
+budget, and checks the size from the header before decoding anything.
+"""
 
 from __future__ import annotations
 
+import warnings
+import zlib
+
+from PIL import Image
+
+from provenance.errors import InputError
 from provenance.models import ScannerResult
+from provenance.signatures import Field, match_fields
 from provenance.source import ScanInput
+
+MAGIC_LEN = 15
+ALPHA_MAGICS = {b"stealth_pnginfo": False, b"stealth_pngcomp": True}
+RGB_MAGICS = {b"stealth_rgbinfo": False, b"stealth_rgbcomp": True}
+MAX_PAYLOAD_BITS = 64 * 1024 * 1024 * 8  # the bits themselves are bounded by the pixel budget too
+MAX_TEXT = 8 * 1024 * 1024
+# Bits 0/1 as ASCII '0'/'1', so int(..., 2) packs them at C speed.
+_LSB_TO_DIGIT = bytes(48 + (b & 1) for b in range(256))
 
 
 class StealthScanner:
     id = "stealth"
-    version = "0"
+    version = "1"
 
     def accepts(self, media_type: str) -> bool:
-        return False
+        return media_type in ("image/png", "image/webp")
 
     def scan(self, item: ScanInput) -> ScannerResult:
+        budget = item.options.stealth_pixel_budget
+        if budget <= 0:
+            return ScannerResult()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            try:
+                return self._scan(item, budget)
+            except Image.DecompressionBombError as exc:
+                raise InputError("stealth-bomb", f"image refused as a decompression bomb: {exc}") from None
+            except (Image.UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+                # Pillow reports corrupt image data through these; SyntaxError is its "broken PNG".
+                raise InputError("stealth-decode", f"pixels could not be decoded: {exc}") from None
+
+    def _scan(self, item: ScanInput, budget: int) -> ScannerResult:
+        with Image.open(item.source.stream(), formats=("PNG", "WEBP")) as im:
+            width, height = im.size
+            if width * height > budget or width <= 0 or height <= 0:
+                return ScannerResult()
+            if im.format == "WEBP" and not _webp_lossless(item):
+                return ScannerResult()
+            bands = im.getbands()
+            if "A" in bands:
+                alpha = im.getchannel("A").tobytes()
+                found = _read(_column_major(alpha, width, height), ALPHA_MAGICS)
+                if found is not None:
+                    return self._result("alpha", found)
+            if im.mode not in ("RGB", "RGBA"):
+                return ScannerResult()
+            rgb = [im.getchannel(c).tobytes() for c in "RGB"]
+        cols = [_column_major(ch, width, height) for ch in rgb]
+        interleaved = bytearray(3 * width * height)
+        for i, col in enumerate(cols):
+            interleaved[i::3] = col
+        found = _read(bytes(interleaved), RGB_MAGICS)
+        if found is not None:
+            return self._result("rgb", found)
         return ScannerResult()
+
+    def _result(self, plane: str, found: tuple[str, str]) -> ScannerResult:
+        magic, text = found
+        fields = [Field(f"stealth:{plane}:{magic}", text)]
+        return ScannerResult(evidence=tuple(match_fields(self.id, fields)))
+
+
+def _webp_lossless(item: ScanInput) -> bool:
+    # Lossy VP8 mangles LSBs, so a payload cannot survive there.
+    head = item.source.read_at(12, 4096)
+    return b"VP8L" in head and b"VP8 " not in head
+
+
+def _column_major(plane: bytes, width: int, height: int) -> bytes:
+    # Row-major plane -> x-outer, y-inner order: column x is every width-th byte from x.
+    return b"".join(plane[x::width] for x in range(width))
+
+
+def _bits_to_bytes(samples: bytes) -> bytes:
+    digits = samples.translate(_LSB_TO_DIGIT)
+    if not digits:
+        return b""
+    return int(digits, 2).to_bytes(len(digits) // 8, "big")
+
+
+def _read(samples: bytes, magics: dict[bytes, bool]) -> tuple[str, str] | None:
+    """(magic, decoded payload) if ``samples`` start with one of ``magics``."""
+    head_bits = (MAGIC_LEN + 4) * 8
+    if len(samples) < head_bits:
+        return None
+    head = _bits_to_bytes(samples[:head_bits])
+    magic = head[:MAGIC_LEN]
+    if magic not in magics:
+        return None
+    n_bits = int.from_bytes(head[MAGIC_LEN:], "big")
+    if n_bits > len(samples) - head_bits or n_bits > MAX_PAYLOAD_BITS:
+        raise InputError("stealth-length", f"{magic.decode()} declares {n_bits} bits, more than the image holds")
+    n_bits -= n_bits % 8
+    payload = _bits_to_bytes(samples[head_bits : head_bits + n_bits])
+    if magics[magic]:
+        payload = _gunzip(payload)
+    return magic.decode(), payload.decode("utf-8", "replace")
+
+
+def _gunzip(data: bytes) -> bytes:
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        out = inflater.decompress(data, MAX_TEXT)
+    except zlib.error as exc:
+        raise InputError("stealth-gzip", f"stealth payload is not valid gzip: {exc}") from None
+    if inflater.unconsumed_tail:
+        raise InputError("stealth-gzip-bomb", f"stealth payload inflates past {MAX_TEXT} bytes")
+    return out
