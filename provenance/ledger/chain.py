@@ -1,0 +1,137 @@
+"""The event chain: canonical hashing and the fold from events to current state.
+
+Pure functions shared by the writer (to check an event before appending it)
+and by ``verify`` (to replay the whole log), so both apply identical rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from .model import GRANT_FIELDS, Approval, LedgerError, build_approval, parse_ref, parse_text
+
+EVENT_TYPES = ("init", "migrate", "grant", "amend", "revoke", "supersede")
+AMENDABLE = tuple(f for f in GRANT_FIELDS if f != "ref")
+
+# Current state keyed by ref.casefold(): refs differing only in case would
+# read as the same approval on paper, so the ledger refuses the second one.
+State = dict[str, Approval]
+
+
+def canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_hash(seq: int, ts: str, actor: str, event_type: str, ref: str, payload_json: str,
+               prev_hash: str) -> str:
+    """sha256 over every stored column of the event, the previous hash included."""
+    material = canonical([seq, ts, actor, event_type, ref, payload_json, prev_hash])
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def grant_payload(approval: Approval) -> dict[str, Any]:
+    data = approval.to_dict()
+    return {k: data[k] for k in AMENDABLE}
+
+
+def amend_payload(current: Approval, changes: dict[str, Any], reason: str | None) -> dict[str, Any]:
+    """Validate changes against ``current``; keep only the fields that really change."""
+    unknown = sorted(set(changes) - set(AMENDABLE))
+    if unknown:
+        raise LedgerError(f"cannot amend {', '.join(unknown)}; amendable fields are: {', '.join(AMENDABLE)}")
+    merged = {k: v for k, v in current.to_dict().items() if k in GRANT_FIELDS}
+    merged.update(changes)
+    after = grant_payload(build_approval(**merged))
+    before = grant_payload(current)
+    diff = {k: after[k] for k in AMENDABLE if after[k] != before[k]}
+    if not diff:
+        raise LedgerError(f"amend of {current.ref} changes nothing; pass at least one new value")
+    payload: dict[str, Any] = {"changes": diff}
+    if parse_text(reason):
+        payload["reason"] = parse_text(reason)
+    return payload
+
+
+def _existing(state: State, ref: str) -> Approval:
+    found = state.get(ref.casefold())
+    if found is None or found.ref != ref:
+        raise LedgerError(f"no approval {ref!r} in the ledger; check the reference with `provenance ledger list`")
+    return found
+
+
+def _writable(approval: Approval, action: str) -> None:
+    if approval.revoked:
+        raise LedgerError(f"{approval.ref} is revoked and cannot be {action}; grant a new approval instead")
+    if approval.superseded_by:
+        raise LedgerError(f"{approval.ref} is superseded by {approval.superseded_by} and cannot be {action}; "
+                          f"work on {approval.superseded_by} instead")
+
+
+def apply_event(state: State, event_type: str, ref: str, payload: dict[str, Any]) -> State:
+    """The approvals one event changes (keyed like ``state``); raises LedgerError if it is not allowed."""
+    if event_type in ("init", "migrate"):
+        return {}
+    if event_type == "grant":
+        ref = parse_ref(ref)
+        clash = state.get(ref.casefold())
+        if clash is not None:
+            raise LedgerError(f"approval {clash.ref} already exists; use `provenance ledger amend {clash.ref}` "
+                              f"or pick a new reference")
+        return {ref.casefold(): build_approval(ref=ref, **payload)}
+    current = _existing(state, ref)
+    if event_type == "amend":
+        _writable(current, "amended")
+        merged = {k: v for k, v in current.to_dict().items() if k in GRANT_FIELDS}
+        merged.update(payload["changes"])
+        return {ref.casefold(): build_approval(**merged)}
+    if event_type == "revoke":
+        if current.revoked:
+            raise LedgerError(f"{ref} is already revoked; nothing to do")
+        reason = parse_text(payload.get("reason"))
+        if not reason:
+            raise LedgerError(f"revoking {ref} needs a reason; pass --reason TEXT")
+        return {ref.casefold(): current.evolve(revoked=True, revoked_reason=reason)}
+    if event_type == "supersede":
+        _writable(current, "superseded")
+        new = _existing(state, parse_ref(payload.get("by", "")))
+        if new.ref.casefold() == ref.casefold():
+            raise LedgerError(f"{ref} cannot supersede itself; pass the newer approval's reference to --by")
+        if new.revoked:
+            raise LedgerError(f"{new.ref} is revoked and cannot replace {ref}; grant a new approval first")
+        return {ref.casefold(): current.evolve(superseded_by=new.ref)}
+    raise LedgerError(f"unknown event type {event_type!r}")
+
+
+def approval_row(approval: Approval, last_seq: int) -> dict[str, Any]:
+    """The derived ``approvals`` table row: what verify recomputes and compares."""
+    data = approval.to_dict()
+    return {
+        "ref": approval.ref,
+        "title": data["title"],
+        "scopes_json": canonical(data["scopes"]),
+        "categories_json": canonical(data["categories"]),
+        "use": data["use"],
+        "approver": data["approver"],
+        "role": data["role"],
+        "org": data["org"],
+        "approved_on": data["approved_on"],
+        "valid_until": data["valid_until"],
+        "document": data["document"],
+        "document_sha256": data["document_sha256"],
+        "conditions": data["conditions"],
+        "revoked": int(approval.revoked),
+        "revoked_reason": data["revoked_reason"],
+        "superseded_by": data["superseded_by"],
+        "last_seq": last_seq,
+    }
+
+
+def row_to_approval(row: dict[str, Any]) -> Approval:
+    data = {k: row[k] for k in GRANT_FIELDS if k not in ("scopes", "categories")}
+    data["scopes"] = json.loads(row["scopes_json"])
+    data["categories"] = json.loads(row["categories_json"])
+    data.update(revoked=bool(row["revoked"]), revoked_reason=row["revoked_reason"],
+                superseded_by=row["superseded_by"])
+    return Approval.from_dict(data)
