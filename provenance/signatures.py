@@ -59,6 +59,10 @@ def _re(pattern: str) -> re.Pattern[str]:
 A1111_INFOTEXT = r"Steps: \d+,.*(Sampler|CFG scale|Seed): "
 # A ComfyUI API or UI graph serialised as JSON.
 COMFY_GRAPH = r'"class_type"\s*:|"last_node_id"\s*:|"links"\s*:\s*\[\s*\[|"nodes"\s*:\s*\[\s*\{\s*"id"'
+# JSON holding a seed, a sampler and a step count, keys in any order. Anchored at
+# the start so the lookaheads run once, not once per character.
+GENERATION_JSON = (r'\A\s*\{(?=.*?"seed"\s*:)(?=.*?"sampler(_name)?"\s*:)'
+                   r'(?=.*?"(steps|num_inference_steps|ddim_steps)"\s*:)')
 # Fields where a tool writes its own name.
 SOFTWARE_FIELDS = (
     "*:software",
@@ -74,7 +78,11 @@ SOFTWARE_FIELDS = (
     "*:originator",
     "*:encoded_by",
     "*:encodedby",
+    "*:claim_generator",
+    "*:claim_generator_info",
 )
+# Fields that name a person, not a tool: a photographer called "Sora" is not OpenAI.
+PERSON_FIELDS = ("xmp:*dc:creator", "xmp:*:author*", "xmp:*:captionwriter", "*:artist")
 # Names of generative tools, matched as whole words in software fields.
 GENERATIVE_SOFTWARE = (
     (r"\bNovelAI\b", "NovelAI"),
@@ -82,6 +90,9 @@ GENERATIVE_SOFTWARE = (
     (r"\bDraw ?Things\b", "Draw Things"),
     (r"\bMidjourney\b", "Midjourney"),
     (r"\bDALL[·\-. ]?E\b", "OpenAI DALL-E"),
+    (r"\bChatGPT\b|\bGPT-4o\b|\bgpt-image-\d", "OpenAI ChatGPT"),
+    (r"\bImage Creator from Designer\b|\bBing Image Creator\b|\bMicrosoft Designer\b|\bMicrosoft_Responsible_AI\b",
+     "Microsoft Designer"),
     (r"\bStable ?Diffusion\b", "Stable Diffusion"),
     (r"\bComfyUI\b", "ComfyUI"),
     (r"\bInvokeAI\b", "InvokeAI"),
@@ -89,7 +100,7 @@ GENERATIVE_SOFTWARE = (
     (r"\bSD\.Next\b", "SD.Next"),
     (r"\bSwarmUI\b|\bStableSwarmUI\b", "SwarmUI"),
     (r"\bDiffusionBee\b", "DiffusionBee"),
-    (r"\bAdobe Firefly\b", "Adobe Firefly"),
+    (r"\bAdobe[ _]Firefly\b", "Adobe Firefly"),
     (r"\bLeonardo\.?ai\b", "Leonardo.ai"),
     (r"\bIdeogram\b", "Ideogram"),
     (r"\bRunway ?(ML|Gen-?\d)\b", "Runway"),
@@ -114,8 +125,12 @@ RULES: tuple[Rule, ...] = (
     # --- explicit declarations -------------------------------------------------
     Rule("NovelAI", G, DECL, ("png:*:title",), _re(r"^\s*AI generated image\s*$"),
          note="NovelAI titles its images 'AI generated image'"),
-    Rule("Google generative AI", G, DECL, ("*:credit",), _re(r"Made with Google AI|Google AI|Imagen|Gemini"),
-         note="Google writes photoshop:Credit 'Made with Google AI'"),
+    Rule("Google generative AI", G, DECL, ("*:credit",),
+         _re(r"\bMade with Google AI\b|\bGoogle (Generative )?AI\b|\bGoogle Imagen\b|\bImagen [2-9]\b|\bGemini (AI|app|\d)"),
+         note="Google writes photoshop:Credit 'Made with Google AI'; a bare 'Google' or 'Imagen' credit is not enough"),
+    Rule(None, G, DECL, ("*:description", "*:title", "*:usercomment"),
+         _re(r"^\s*(AI[- ]generated (image|content)|Created by Google Generative AI\.?)\s*$"),
+         note="a field that says, in full, that the content was generated"),
     Rule("China AIGC label (GB 45438-2025)", G, DECL, ("*:aigc", "*:tc260:aigc"), _re(r'"?Label"?\s*[:=]\s*"?1\b'),
          note="TC260 implicit label, Label=1: generated"),
     Rule("China AIGC label (GB 45438-2025)", G, HEUR, ("*:aigc", "*:tc260:aigc"), _re(r'"?Label"?\s*[:=]\s*"?[23]\b'),
@@ -139,6 +154,10 @@ RULES: tuple[Rule, ...] = (
          note="Fooocus metadata scheme marker"),
     Rule("Fooocus", G, TOOL, ("*",), _re(r'"(full_prompt|fooocus_scheme|performance)"\s*:.*"(base_model|steps|sharpness)"'),
          note="Fooocus parameters JSON"),
+    Rule("Fooocus", G, TOOL, ("*",), _re(r'"version"\s*:\s*"Fooocus v?\d'), note="Fooocus metadata JSON version"),
+    Rule("NovelAI", G, TOOL, ("*",), _re(r'"Software"\s*:\s*"NovelAI"|"signed_hash"\s*:\s*"'),
+         note="NovelAI metadata JSON (also the stealth payload)"),
+    Rule("Easy Diffusion", G, TOOL, ("*",), _re(r'"use_stable_diffusion_model"\s*:'), note="Easy Diffusion JSON"),
     Rule("InvokeAI", G, TOOL, ("png:*:invokeai_metadata", "png:*:invokeai_graph", "png:*:invokeai_workflow",
                                "png:*:sd-metadata", "*:mdta:invokeai_*"), None,
          note="InvokeAI metadata chunk"),
@@ -164,15 +183,21 @@ RULES: tuple[Rule, ...] = (
          requires=("*:workflow",), note="prompt + workflow graph pair (ComfyUI)"),
     Rule("Stable Diffusion (generic)", G, TOOL, ("*",), _re(r"Negative prompt:.*\bSeed:\s*\d+"),
          note="prompt/negative prompt/seed record"),
+    Rule("Stable Diffusion (generic)", G, TOOL, ("*",), _re(GENERATION_JSON),
+         note="JSON with seed, sampler and step count: a diffusion generation record"),
+    Rule("Civitai generator", G, HEUR, ("exif:*:artist",), _re(r"^\s*ai\s*$"), note="Civitai marks on-site images Artist=ai"),
+    Rule(None, I, HEUR, PERSON_FIELDS, None, note="a person's name; never read as a tool name"),
     *_software_rules(),
     Rule("Suno", G, HEUR, ("*:woas", "*:wxxx", "*:*:wxxx*"), _re(r"suno\.(com|ai)/song/"),
          note="Suno song URL (a link, not a declaration)"),
-    Rule("Civitai generator", G, HEUR, ("exif:*:artist",), _re(r"^\s*ai\s*$"), note="Civitai marks on-site images Artist=ai"),
     Rule("Google", G, HEUR, ("mp4:*:©too", "*:encoder"), _re(r"^\s*Google\s*$"),
          note="Google encoder tag: Veo writes it, so do non-AI Google tools"),
     # --- informative fields (shown, never decisive) -----------------------------
-    Rule(None, I, HEUR, SOFTWARE_FIELDS + ("*:make", "*:model", "*:claim_generator"), None,
+    Rule(None, I, HEUR, SOFTWARE_FIELDS + ("*:make", "*:model"), None,
          note="writing software / device"),
+    Rule(None, I, HEUR, ("png:cabx",), None, note="C2PA manifest store present (the c2pa scanner validates it)"),
+    Rule(None, I, HEUR, ("*:dcterms:provenance",), None, note="reference to a C2PA manifest, possibly remote"),
+    Rule(None, I, HEUR, ("xmp:*:digimageguid",), None, note="generator-assigned image id"),
 )
 
 
@@ -203,7 +228,9 @@ def match_fields(scanner: str, fields: Sequence[Field]) -> list[Evidence]:
 
 
 def _dst_evidence(scanner: str, fld: Field) -> Evidence | None:
-    if "digitalsourcetype" not in fld.location.lower():
+    lowered = fld.location.lower()
+    # IPTC's DigitalSourceFileType (Gemini writes both) takes the same vocabulary.
+    if "digitalsourcetype" not in lowered and "digitalsourcefiletype" not in lowered:
         return None
     term = dst_term(fld.value)
     if term is None:
