@@ -1,0 +1,91 @@
+"""What a vendor declares about a file, validated once, in one place."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from provenance.dst import DST_TABLE, dst_term, dst_uri
+from provenance.errors import ProvenanceError, UsageError
+from provenance.models import Signal
+
+MAX_FIELD_CHARS = 2000
+
+
+class C2paMode(enum.StrEnum):
+    AUTO = "auto"  # embed where the format allows, a sidecar elsewhere
+    EMBED = "embed"
+    SIDECAR = "sidecar"
+    OFF = "off"
+
+
+class TagError(ProvenanceError):
+    """Tagging one file failed; the file is unchanged. Renders as ``path: reason``."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class TagConflict(TagError):
+    """The file already declares something else; ``--force`` replaces it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """The AI declaration written into one file."""
+
+    source_type: str  # canonical IPTC/C2PA term, e.g. trainedAlgorithmicMedia
+    tool_name: str
+    tool_version: str
+    approval: str = ""
+    prompt_info: str = ""
+
+    @property
+    def source_type_uri(self) -> str:
+        return dst_uri(self.source_type)
+
+    @property
+    def tool(self) -> str:
+        return f"{self.tool_name} {self.tool_version}".strip()
+
+    @property
+    def action(self) -> str:
+        # Generated from nothing is a creation; anything composited is an edit.
+        return "c2pa.created" if DST_TABLE[self.source_type][0] is Signal.GENERATED else "c2pa.edited"
+
+    def summary(self) -> str:
+        """One human-readable line, for comment fields that readers show."""
+        parts = [f"AI: {self.source_type}", f"tool: {self.tool}"]
+        if self.approval:
+            parts.append(f"approval: {self.approval}")
+        return "; ".join(parts)
+
+
+def parse_source_type(value: str) -> str:
+    term = dst_term(value or "")
+    if term is None:
+        raise UsageError(
+            f"unknown --source-type {value!r}; use an IPTC DigitalSourceType term such as "
+            "trainedAlgorithmicMedia or compositeWithTrainedAlgorithmicMedia"
+        )
+    return term
+
+
+def parse_tool(value: str) -> tuple[str, str]:
+    """``"VendorGen 2.1"`` -> (``VendorGen``, ``2.1``); the version is the last word."""
+    name, _, version = (value or "").strip().rpartition(" ")
+    if not name.strip() or not version or not any(ch.isdigit() for ch in version):
+        raise UsageError(f'--tool must be "NAME VERSION" (got {value!r}); e.g. --tool "VendorGen 2.1"')
+    return name.strip(), version
+
+
+def make_declaration(source_type: str, tool: str, approval: str | None = None,
+                     prompt_info: str | None = None) -> Declaration:
+    name, version = parse_tool(tool)
+    for label, text in (("--approval", approval), ("--prompt-info", prompt_info), ("--tool", tool)):
+        if text and (len(text) > MAX_FIELD_CHARS or "\x00" in text):
+            raise UsageError(f"{label} must be under {MAX_FIELD_CHARS} characters of plain text")
+    return Declaration(parse_source_type(source_type), name, version, (approval or "").strip(),
+                       (prompt_info or "").strip())
