@@ -1,7 +1,89 @@
-"""PLACEHOLDER: replaced by the audit and report commands."""
+"""``provenance audit`` and ``provenance report``."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import NoReturn
+
 import click
 
-COMMANDS: list[click.Command] = []
+from provenance.audit import FAIL_ON
+from provenance.audit_run import audit_delivery
+from provenance.errors import ProvenanceError
+from provenance.reports import FORMATS, ReportError, check_audit, render_report
+from provenance.reports.json_report import build
+
+from ._common import read_trust_anchors, write_output
+
+
+def _usage_exit(message: str) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command(
+    "audit",
+    epilog="Example:\n\n\b\n  provenance audit DELIVERY/ --ledger approvals.db\n"
+           "  provenance audit DELIVERY/ --format html --output audit.html\n"
+           "  provenance audit DELIVERY/ --format json --output audit.json --fail-on blocker",
+)
+@click.argument("delivery", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path),
+              help="Approvals ledger (default: $PROVENANCE_LEDGER, else ./provenance.db).")
+@click.option("--policy", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Policy TOML (default: provenance.toml at the delivery root, else the built-in policy).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="Report format; json is the canonical form that `provenance report` re-renders.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of stdout.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="issue", show_default=True,
+              help="Exit 1 when anything reaches this severity.")
+@click.option("--trust-anchors", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="PEM file of C2PA trust anchors (repeatable; adds to the policy's).")
+def audit_command(delivery: Path, ledger: Path | None, policy: Path | None, fmt: str, output: Path | None,
+                  fail_on: str, trust_anchors: tuple[Path, ...]) -> None:
+    """Audit DELIVERY: every generated asset against its written approval.
+
+    Each asset gets a status (approved, unapproved, expired, revoked, stale,
+    out-of-scope, needs-review, clean) and a severity (BLOCKER, ISSUE, FYI).
+    Exit 0: nothing at or above --fail-on; 1: something is; 2: usage or
+    configuration error; 3: the audit is incomplete (unreadable files, a ledger
+    that fails verification) and nothing reached the threshold.
+    """
+    try:
+        result = audit_delivery(delivery, ledger, policy, read_trust_anchors(trust_anchors))
+    except ProvenanceError as exc:
+        _usage_exit(str(exc))
+    data = build(result, fail_on)
+    write_output(render_report(data, fmt, root=delivery), output)
+    sys.exit(data["summary"]["exit_code"])
+
+
+@click.command(
+    "report",
+    epilog="Example:\n\n\b\n  provenance report audit.json --format html --output audit.html\n"
+           "  provenance report audit.json --format junit --output audit.xml",
+)
+@click.argument("audit_json", metavar="AUDIT.json", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
+              help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of stdout.")
+@click.option("--thumbnails/--no-thumbnails", default=True, show_default=True,
+              help="HTML: embed still thumbnails read from the delivery, if it is still at its audited path.")
+def report_command(audit_json: Path, fmt: str, output: Path | None, thumbnails: bool) -> None:
+    """Re-render a saved audit (from `provenance audit --format json`) without rescanning."""
+    try:
+        data = check_audit(json.loads(audit_json.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        _usage_exit(f"cannot read {audit_json} as JSON ({exc}); pass the file written by "
+                    "`provenance audit --format json`")
+    except ReportError as exc:
+        _usage_exit(f"{audit_json}: {exc}")
+    root = Path(str(data.get("root", ""))) if thumbnails and data.get("root") else None
+    write_output(render_report(data, fmt, root=root), output)
+
+
+COMMANDS: list[click.Command] = [audit_command, report_command]

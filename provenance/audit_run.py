@@ -1,0 +1,108 @@
+"""``audit_delivery``: the one core call behind ``provenance audit``.
+
+Scan → hash what needs a content identity → read and verify the ledger →
+evaluate. Every read of the delivery is read-only; nothing is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from .audit import ApprovalLike, AuditResult, LedgerInfo, evaluate
+from .errors import UsageError
+from .hashing import sha256_file, sequence_digest
+from .models import AssetKind, AssetResult, ScanIssue, ScanReport
+from .policy import Policy, load_policy
+from .scan import ScanSettings, scan_tree
+from .source import ScanOptions
+
+log = logging.getLogger(__name__)
+
+# A digest no real content has: asking an approval about it reveals whether
+# it would match on path or C2PA identity alone, before anything is hashed.
+_PROBE = "0" * 64
+
+
+def audit_delivery(root: Path, ledger_path: Path | None, policy_path: Path | None, trust_pem: str = "",
+                   today: date | None = None) -> AuditResult:
+    """Audit one delivery folder. ``ledger_path`` is the ``--ledger`` value (resolved here)."""
+    if not root.is_dir():
+        raise UsageError(f"delivery folder {root} not found; pass the folder to audit")
+    policy = load_policy(policy_path, root)
+    pem = trust_pem + _policy_anchors(policy)
+    approvals, ledger = read_ledger(ledger_path)
+    from scanners import default_registry  # built-ins live outside the core package
+
+    scan = scan_tree(root, default_registry(), ScanSettings(options=ScanOptions(trust_anchors_pem=pem)))
+    day = today or datetime.now(UTC).date()
+    # First pass without content hashes tells which assets need one: anything flagged, or touched by an approval.
+    first = evaluate(scan, approvals, policy, day, {}, ledger)
+    wanted = {a.result.path for a in first.assets if a.status != "clean"}
+    wanted |= {a.path for a in scan.assets if any(ap.match(a.path, _PROBE, a.c2pa.instance_ids) for ap in approvals)}
+    scan, hashes = hash_assets(scan, root, wanted)
+    return evaluate(scan, approvals, policy, day, hashes, ledger)
+
+
+def read_ledger(cli_value: Path | None) -> tuple[Sequence[ApprovalLike], LedgerInfo]:
+    """Approvals and the ledger's state. A missing file is a warning, a failed verify makes the audit incomplete."""
+    from .ledger import LedgerError, open_ledger, resolve_ledger_path
+
+    path = resolve_ledger_path(str(cli_value) if cli_value is not None else None)
+    if not path.exists():
+        return [], LedgerInfo(path=str(path), state="missing")
+    try:
+        ledger = open_ledger(path)
+    except LedgerError as exc:
+        raise UsageError(f"cannot open the ledger {path}: {exc}; pass a provenance ledger with --ledger") from None
+    try:
+        approvals = ledger.approvals()
+        verdict = ledger.verify()
+        head = ledger.head_hash()
+    finally:
+        ledger.close()
+    problems = tuple(str(p) for p in verdict.problems)
+    state = "ok" if verdict.ok else "unverified"
+    return approvals, LedgerInfo(str(path), state, head, len(approvals), problems)
+
+
+def hash_assets(scan: ScanReport, root: Path, wanted: set[str]) -> tuple[ScanReport, dict[str, str]]:
+    """SHA-256 of each wanted asset; a file that cannot be hashed becomes an error on its asset."""
+    hashes: dict[str, str] = {}
+    assets = []
+    for result in scan.assets:
+        if result.path not in wanted:
+            assets.append(result)
+            continue
+        try:
+            hashes[result.path] = _content_hash(result, root)
+            assets.append(result)
+        except OSError as exc:
+            log.warning("cannot hash %s: %s", result.path, exc)
+            issue = ScanIssue("unreadable", f"cannot hash: {exc.strerror or exc}")
+            assets.append(dataclasses.replace(result, errors=(*result.errors, issue)))
+    return dataclasses.replace(scan, assets=tuple(assets)), hashes
+
+
+def _content_hash(result: AssetResult, root: Path) -> str:
+    if result.asset.kind is AssetKind.SEQUENCE:
+        return sequence_digest(sha256_file(root / m) for m in result.asset.members)
+    return sha256_file(root / result.path)
+
+
+def _policy_anchors(policy: Policy) -> str:
+    texts = []
+    for path in policy.trust_anchors:
+        try:
+            text = path.read_text(encoding="ascii", errors="replace")
+        except OSError as exc:
+            raise UsageError(f"{policy.source}: c2pa.trust_anchors: cannot read {path} ({exc.strerror}); "
+                             "fix the path (relative to the policy file)") from None
+        if "-----BEGIN CERTIFICATE-----" not in text:
+            raise UsageError(f"{policy.source}: c2pa.trust_anchors: {path} holds no PEM certificate; "
+                             "point it at a PEM file of root certificates")
+        texts.append(text.strip() + "\n")
+    return "".join(texts)

@@ -1,0 +1,28 @@
+"""The terminal table: one line per asset, worst first, and a summary line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._text import approval_refs, asset_label, one_line, severity_text, sort_assets
+
+
+def render(data: dict[str, Any]) -> str:
+    rows = [("SEVERITY", "STATUS", "USE", "VERDICT", "ASSET", "APPROVALS")]
+    for a in sort_assets(data["assets"]):
+        rows.append((severity_text(a), a["status"], a.get("use", ""), a.get("verdict", ""),
+                     one_line(asset_label(a), 70), one_line(approval_refs(a), 50) or "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip() for row in rows]
+    for f in data["findings"]:
+        lines.append(f"{f.get('severity') or '-'}  {f['code']}: {one_line(f['message'])}")
+    for w in data.get("warnings", []):
+        lines.append(f"warning: {one_line(w)}")
+    for reason in data.get("incomplete", []):
+        lines.append(f"not checked: {one_line(reason)}")
+    s = data["summary"]
+    sev = s["by_severity"]
+    lines.append("")
+    lines.append(f"{s['outcome']}: {s['assets']} assets, {s['flagged']} flagged; "
+                 f"{sev['BLOCKER']} BLOCKER, {sev['ISSUE']} ISSUE, {sev['FYI']} FYI (fail on {data['fail_on']})")
+    return "\n".join(lines) + "\n"
