@@ -1,10 +1,260 @@
-"""PLACEHOLDER: replaced by the ledger commands."""
+"""``provenance ledger``: record and check written GenAI approvals.
+
+Each command opens the ledger, calls one ``provenance.ledger`` operation and
+renders the result. Ledger errors become one ``Error:`` line and exit 2.
+"""
 
 from __future__ import annotations
 
+import datetime
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import click
 
+from provenance.errors import ProvenanceError
+from provenance.ledger import CATEGORY_HELP, STATUSES, USES, Ledger, open_ledger, resolve_ledger_path
+from provenance.ledger import views
+from provenance.ledger.io import dumps, records_to_csv, to_flat
+from provenance.ledger.model import parse_category, parse_date
 
-@click.group("ledger")
-def ledger_group() -> None:
-    """Written approvals (not built yet)."""
+from ._common import write_output
+
+
+class _UsageFailure(click.ClickException):
+    exit_code = 2
+
+
+class _LedgerGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ProvenanceError as exc:
+            raise _UsageFailure(str(exc)) from None
+
+
+def _example(*lines: str) -> str:
+    return "Example:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _ledger_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path),
+                        help="Ledger file (default: $PROVENANCE_LEDGER, else ./provenance.db).")(f)
+
+
+def _open(ledger_path: Path | None, *, create: bool = False) -> Ledger:
+    group_value = (click.get_current_context().find_object(dict) or {}).get("ledger")
+    return open_ledger(resolve_ledger_path(ledger_path or group_value), create=create)
+
+
+def _today(as_of: str | None) -> datetime.date:
+    return parse_date(as_of, "--as-of") if as_of else datetime.datetime.now(datetime.UTC).date()
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    # "--category a,b" and "--category a;b" read as two categories, as in CSV imports.
+    return [p.strip() for v in values for p in v.replace(";", ",").split(",") if p.strip()]
+
+
+@click.group("ledger", cls=_LedgerGroup, epilog=_example(
+    "provenance ledger init",
+    "provenance ledger add --ref NFLX-GAI-0042 --path 'shots/sh010/sh010_comp_v003.####.exr' \\",
+    "    --category final-deliverable --approver 'Dana Reyes' --role 'Studio contact' --org Netflix",
+    "provenance ledger verify"))
+@_ledger_option
+@click.pass_context
+def ledger_group(ctx: click.Context, ledger_path: Path | None) -> None:
+    """Written GenAI approvals: an append-only, hash-chained record.
+
+    The ledger is one SQLite file: --ledger PATH, else $PROVENANCE_LEDGER,
+    else provenance.db in the working directory.
+    """
+    ctx.ensure_object(dict)["ledger"] = ledger_path
+
+
+def _approval_options(required: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    options = [
+        click.option("--sha256", multiple=True, help="Approve exact content by its sha256 (repeatable)."),
+        click.option("--path", "paths", multiple=True,
+                     help="Path glob relative to the delivery root (repeatable); a version token is literal."),
+        click.option("--c2pa-instance", multiple=True, help="C2PA instance id (xmp:iid) (repeatable)."),
+        click.option("--category", "categories", multiple=True, required=required,
+                     help="Approval category (repeatable); see `provenance ledger categories`."),
+        click.option("--use", type=click.Choice(USES), default="final" if required else None,
+                     show_default=required, help="Intended use of the material."),
+        click.option("--approver", required=required, help="Name of the person who approved in writing."),
+        click.option("--role", help="Approver's role, e.g. 'Studio production executive'."),
+        click.option("--org", help="Approver's organisation."),
+        click.option("--approved-on", help="Day of the written approval, YYYY-MM-DD (default: today, UTC)."),
+        click.option("--valid-until", help="Last valid day, YYYY-MM-DD (default: no end)."),
+        click.option("--document", help="The written approval (PDF, email export); its name and sha256 are stored."),
+        click.option("--conditions", help="Conditions of the approval, as written."),
+        click.option("--title", help="Production or title, e.g. 'Show S01E03'."),
+        click.option("--actor", help="Who is recording this (default: $PROVENANCE_ACTOR, else the OS user)."),
+        _ledger_option,
+    ]
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            f = option(f)
+        return f
+    return decorate
+
+
+@ledger_group.command("init", epilog=_example("provenance ledger init", "provenance ledger --ledger /srv/show.db init"))
+@_ledger_option
+def init_command(ledger_path: Path | None) -> None:
+    """Create the ledger file (or migrate it and restore its guard triggers)."""
+    with _open(ledger_path, create=True) as ledger:
+        click.echo(f"ledger ready at {ledger.path} ({views.verify_text(ledger.verify()).strip()})")
+
+
+@ledger_group.command("add", epilog=_example(
+    "provenance ledger add --ref NFLX-GAI-0042 --title 'Show S01E03' \\",
+    "    --path 'shots/sh010/sh010_comp_v003.####.exr' --category final-deliverable \\",
+    "    --category on-screen-element --approver 'Dana Reyes' --role 'Production executive' \\",
+    "    --org Netflix --approved-on 2026-11-02 --valid-until 2027-06-30 --document approval.pdf"))
+@click.option("--ref", required=True, help="Unique approval reference, e.g. NFLX-GAI-0042.")
+@_approval_options(required=True)
+def add_command(ref: str, ledger_path: Path | None, paths: tuple[str, ...], categories: tuple[str, ...],
+                **fields: Any) -> None:
+    """Record a written approval (a 'grant' event).
+
+    Give at least one scope (--sha256, --path, --c2pa-instance) and one --category.
+    """
+    with _open(ledger_path) as ledger:
+        approval = ledger.add(ref, path=paths, categories=_split(categories), **fields)
+        click.echo(f"granted {approval.ref} ({approval.status_on(_today(None))}); head {ledger.head_hash()}")
+
+
+@ledger_group.command("amend", epilog=_example(
+    "provenance ledger amend NFLX-GAI-0042 --valid-until 2027-12-31 --reason 'extended by email 2026-12-01'"))
+@click.argument("ref")
+@click.option("--reason", help="Why the approval changed.")
+@_approval_options(required=False)
+def amend_command(ref: str, ledger_path: Path | None, reason: str | None, **fields: Any) -> None:
+    """Change an approval (an 'amend' event). Scope options replace all scopes; --category replaces all."""
+    changes = {k: v for k, v in fields.items() if v not in (None, ())}
+    actor = changes.pop("actor", None)
+    if "paths" in changes:
+        changes["path"] = changes.pop("paths")
+    if "categories" in changes:
+        changes["categories"] = _split(changes["categories"])
+    with _open(ledger_path) as ledger:
+        approval = ledger.amend(ref, reason=reason, actor=actor, **changes)
+        click.echo(f"amended {approval.ref}; head {ledger.head_hash()}")
+
+
+@ledger_group.command("revoke", epilog=_example(
+    "provenance ledger revoke NFLX-GAI-0042 --reason 'talent consent withdrawn 2026-12-03'"))
+@click.argument("ref")
+@click.option("--reason", required=True, help="Why the approval is withdrawn.")
+@click.option("--actor", help="Who is recording this.")
+@_ledger_option
+def revoke_command(ref: str, reason: str, actor: str | None, ledger_path: Path | None) -> None:
+    """Withdraw an approval (a 'revoke' event). Nothing is deleted."""
+    with _open(ledger_path) as ledger:
+        approval = ledger.revoke(ref, reason, actor=actor)
+        click.echo(f"revoked {approval.ref}; head {ledger.head_hash()}")
+
+
+@ledger_group.command("supersede", epilog=_example("provenance ledger supersede NFLX-GAI-0042 --by NFLX-GAI-0057"))
+@click.argument("old_ref")
+@click.option("--by", "new_ref", required=True, help="Reference of the approval that replaces OLD_REF.")
+@click.option("--reason", help="Why it is replaced.")
+@click.option("--actor", help="Who is recording this.")
+@_ledger_option
+def supersede_command(old_ref: str, new_ref: str, reason: str | None, actor: str | None,
+                      ledger_path: Path | None) -> None:
+    """Replace OLD_REF by an already granted approval (a 'supersede' event)."""
+    with _open(ledger_path) as ledger:
+        approval = ledger.supersede(old_ref, new_ref, reason=reason, actor=actor)
+        click.echo(f"{approval.ref} superseded by {approval.superseded_by}; head {ledger.head_hash()}")
+
+
+@ledger_group.command("import", epilog=_example("provenance ledger import approvals.csv",
+                                                "provenance ledger import export.json"))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--actor", help="Who is recording this.")
+@_ledger_option
+def import_command(file: Path, actor: str | None, ledger_path: Path | None) -> None:
+    """Import approvals from CSV or JSON, all or nothing.
+
+    CSV columns are named like add's options (ref, sha256, path, c2pa_instance,
+    category, use, approver, role, org, approved_on, valid_until, document,
+    document_sha256, conditions, title), with ';' between multiple values.
+    A bad row imports nothing; the error names its line and field.
+    """
+    with _open(ledger_path) as ledger:
+        imported = ledger.import_file(file, actor=actor)
+        click.echo(f"imported {len(imported)} approval(s) from {file}; head {ledger.head_hash()}")
+
+
+@ledger_group.command("list", epilog=_example("provenance ledger list --status active --category talent-likeness",
+                                              "provenance ledger list --expiring-before 2027-01-01 --format json"))
+@click.option("--status", type=click.Choice(STATUSES), help="Only approvals with this status.")
+@click.option("--category", help="Only approvals with this category.")
+@click.option("--expiring-before", help="Only approvals whose valid_until is before this day (YYYY-MM-DD).")
+@click.option("--as-of", help="Day the status is computed for (default: today, UTC).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@_ledger_option
+def list_command(status: str | None, category: str | None, expiring_before: str | None, as_of: str | None,
+                 fmt: str, ledger_path: Path | None) -> None:
+    """List approvals with their status on a day."""
+    day = _today(as_of)
+    before = parse_date(expiring_before, "--expiring-before") if expiring_before else None
+    with _open(ledger_path) as ledger:
+        chosen = views.select(ledger.approvals(), day, status=status,
+                              category=parse_category(category) if category else None, expiring_before=before)
+    render = {"table": views.to_table, "json": views.to_json, "csv": views.to_csv}[fmt]
+    write_output(render(chosen, day), None)
+
+
+@ledger_group.command("show", epilog=_example("provenance ledger show NFLX-GAI-0042"))
+@click.argument("ref")
+@click.option("--as-of", help="Day the status is computed for (default: today, UTC).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_ledger_option
+def show_command(ref: str, as_of: str | None, fmt: str, ledger_path: Path | None) -> None:
+    """Print one approval with its full event history."""
+    day = _today(as_of)
+    with _open(ledger_path) as ledger:
+        approval, events = ledger.get(ref), ledger.history(ref)
+    write_output((views.show_json if fmt == "json" else views.show_text)(approval, events, day), None)
+
+
+@ledger_group.command("export", epilog=_example("provenance ledger export --format csv --output approvals.csv"))
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@_ledger_option
+def export_command(fmt: str, output: Path | None, ledger_path: Path | None) -> None:
+    """Export every approval (revoked and superseded included); `ledger import` reads it back."""
+    with _open(ledger_path) as ledger:
+        approvals = ledger.approvals()
+    text = dumps([a.to_dict() for a in approvals]) if fmt == "json" else records_to_csv(to_flat(a) for a in approvals)
+    write_output(text, output)
+
+
+@ledger_group.command("verify", epilog=_example("provenance ledger verify",
+                                                "provenance ledger verify --expect-head 3f1c…e9 --format json"))
+@click.option("--expect-head", help="A head hash recorded earlier (e.g. in an audit report) that must be in the chain.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_ledger_option
+def verify_command(expect_head: str | None, fmt: str, ledger_path: Path | None) -> None:
+    """Recompute the hash chain and the derived state; exit 0 if intact, 1 if not.
+
+    The output names the first bad event or row.
+    """
+    with _open(ledger_path) as ledger:
+        result = ledger.verify(expect_head)
+    write_output(dumps(result.to_dict()) if fmt == "json" else views.verify_text(result), None)
+    sys.exit(0 if result.ok else 1)
+
+
+@ledger_group.command("categories", epilog=_example("provenance ledger categories"))
+def categories_command() -> None:
+    """List the approval categories and what each means."""
+    width = max(len(c) for c in CATEGORY_HELP)
+    write_output("".join(f"{c.ljust(width)}  {text}\n" for c, text in CATEGORY_HELP.items()), None)

@@ -31,7 +31,7 @@ from .chain import (
     row_to_approval,
 )
 from .io import ImportRecord, parse_record, read_records, resolve_document
-from .model import Approval, LedgerError, LedgerEvent, Scope, VerifyResult, build_approval
+from .model import Approval, LedgerError, LedgerEvent, Scope, VerifyResult, build_approval, parse_ref
 from .verify import verify_ledger
 
 ENV_VAR = "PROVENANCE_LEDGER"
@@ -207,6 +207,7 @@ class Ledger:
             document: str | os.PathLike[str] | None = None, document_sha256: str | None = None,
             conditions: str | None = None, actor: str | None = None) -> Approval:
         """Grant an approval. ``document`` is read and hashed unless ``document_sha256`` is given."""
+        parse_ref(ref)  # the reference is the first thing a user checks an error against
         all_scopes = self._scopes(scopes, {"sha256": sha256, "path": path, "c2pa_instance": c2pa_instance})
         doc, doc_sha = resolve_document(document, document_sha256, Path.cwd())
         approval = build_approval(
