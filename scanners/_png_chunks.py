@@ -79,8 +79,6 @@ def iter_chunks(source: ByteSource) -> Iterator[Chunk]:
         if count > MAX_CHUNKS:
             raise ChunkStorm(f"more than {MAX_CHUNKS} chunks; the rest of the file was not read")
         header = window.read(offset, 8)
-        if len(header) < 8:
-            return
         length, ctype = struct.unpack(">I4s", header)
         if not _valid_type(ctype):
             raise InputError("png-chunk", f"invalid chunk type at byte {offset}")
@@ -91,6 +89,7 @@ def iter_chunks(source: ByteSource) -> Iterator[Chunk]:
         if ctype == b"IEND":
             return
         offset = data_at + length + 4  # skip the CRC
+    raise InputError("png-truncated", "file ends before the IEND chunk")
 
 
 def _valid_type(ctype: bytes) -> bool:
