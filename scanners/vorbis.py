@@ -22,11 +22,12 @@ from mutagen.oggvorbis import OggVorbis
 from provenance.errors import InputError
 from provenance.models import ScannerResult
 from provenance.signatures import Field, match_fields
-from provenance.source import ScanInput
+from provenance.source import ByteSource, ScanInput
 
 # Pictures are base64 blobs of no evidential value, and can be megabytes.
 _SKIPPED_KEYS = frozenset({"METADATA_BLOCK_PICTURE", "COVERART", "COVERARTMIME"})
 MAX_COMMENTS = 10_000
+MAX_FLAC_BLOCKS = 1024
 
 # The first Ogg packet says which codec the stream carries (RFC 3533 page header is 27 bytes
 # plus the segment table; the packet follows).
@@ -48,6 +49,7 @@ class VorbisScanner:
 
     def scan(self, item: ScanInput) -> ScannerResult:
         if item.media_type == "audio/flac":
+            _check_flac_blocks(item.source)
             loader: type[FLAC] | type[OggFileType] | None = FLAC
         else:
             loader = _ogg_codec(item.source.head)
@@ -80,3 +82,33 @@ def _ogg_codec(head: bytes) -> type[OggFileType] | None:
         if packet.startswith(magic):
             return cls
     return None
+
+
+def _check_flac_blocks(source: ByteSource) -> None:
+    """Refuse FLAC metadata blocks that run past the end of the file.
+
+    mutagen reads such a block short and silently drops the comments, which
+    would make a corrupt file look merely untagged.
+    """
+    pos = 0
+    head = source.read_at(0, 10)
+    if head[:3] == b"ID3" and len(head) == 10:
+        size = 0
+        for byte in head[6:10]:
+            size = (size << 7) | (byte & 0x7F)
+        pos = 10 + size + (10 if head[5] & 0x10 else 0)
+    if source.read_at(pos, 4) != b"fLaC":
+        raise InputError("vorbis-malformed", f"no FLAC stream marker at offset {pos}")
+    pos += 4
+    for _ in range(MAX_FLAC_BLOCKS):
+        header = source.read_at(pos, 4)
+        if len(header) < 4:
+            raise InputError("vorbis-malformed", f"FLAC metadata cut off at offset {pos}")
+        length = int.from_bytes(header[1:4], "big")
+        if pos + 4 + length > source.size:
+            raise InputError("vorbis-malformed", f"FLAC metadata block at offset {pos} declares {length} bytes, "
+                             f"{source.size - pos - 4} remain")
+        pos += 4 + length
+        if header[0] & 0x80:
+            return
+    raise InputError("vorbis-malformed", f"more than {MAX_FLAC_BLOCKS} FLAC metadata blocks")
