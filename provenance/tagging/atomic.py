@@ -1,6 +1,6 @@
 """Stage every write in temporary files beside the target, then swap them in.
 
-A temporary file in the same folder is on the same filesystem, so
+A temporary file in the same folder tree is on the same filesystem, so
 ``os.replace`` is atomic: a reader sees the old file or the new one, never a
 half-written mix. Until ``commit`` the originals are not touched at all; on
 any failure the temporaries are removed and the originals stay byte-identical.
@@ -39,6 +39,7 @@ class Staging:
         self.target = target
         self._temps: list[Path] = []
         self._moves: list[tuple[Path, Path]] = []
+        self._dir: Path | None = None
 
     def __enter__(self) -> Staging:
         return self
@@ -48,17 +49,29 @@ class Staging:
         self.close()
 
     def new_temp(self, final: Path) -> Path:
-        """An empty temporary file beside ``final``, with the same extension.
+        """An empty temporary file for ``final``, in a hidden folder beside the target.
 
-        The extension is kept because some libraries (c2pa path mode, mutagen)
-        choose the format from it.
+        The first temporary for a name keeps that exact name: c2pa takes an
+        ingredient's title from it, and c2pa path mode and mutagen pick the
+        format from the extension. Same folder tree, same filesystem, so the
+        final ``os.replace`` stays atomic.
         """
+        if self._dir is None:
+            try:
+                self._dir = Path(tempfile.mkdtemp(prefix=".provenance-tag-", dir=self.target.parent))
+            except OSError as exc:
+                raise TagError(str(self.target), f"cannot create a temporary folder in {self.target.parent}: "
+                                                 f"{_describe(exc)}") from exc
+        name = final.name
+        n = 0
+        while (self._dir / name).exists():
+            n += 1
+            name = f"{n}-{final.name}"
+        temp = self._dir / name
         try:
-            fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=f".tmp{final.suffix}", dir=final.parent)
+            temp.touch(exist_ok=False)
         except OSError as exc:
-            raise TagError(str(self.target), f"cannot create a temporary file in {final.parent}: {_describe(exc)}") from exc
-        os.close(fd)
-        temp = Path(name)
+            raise TagError(str(self.target), f"cannot create a temporary file in {self._dir}: {_describe(exc)}") from exc
         self._temps.append(temp)
         return temp
 
@@ -113,6 +126,9 @@ class Staging:
             except FileNotFoundError:
                 pass
         self._temps.clear()
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
 
 
 def _umask() -> int:

@@ -121,7 +121,7 @@ def _execute(plan: FilePlan, options: TagOptions) -> FileOutcome:
             signed = stage.new_temp(path)
             definition = c2pa_signing.build_manifest(decl.source_type, decl.tool_name, decl.tool_version,
                                                      decl.approval or None, decl.prompt_info or None,
-                                                     path.name, decl.action)
+                                                     path.name, plan.action)
             try:
                 sidecar_bytes = c2pa_signing.sign_asset(
                     source, signed, identity=options.identity, manifest_definition=definition,

@@ -13,6 +13,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import c2pa
+
 from provenance.dst import dst_term
 from provenance.errors import UsageError
 from provenance.sniff import sniff
@@ -43,6 +45,11 @@ class FilePlan:
     c2pa: Placement
     declaration: Declaration
     writes: tuple[str, ...]  # human-readable, one line per thing written
+    has_parent: bool = False  # the file already carries an embedded C2PA manifest
+
+    @property
+    def action(self) -> str:
+        return self.declaration.action(self.has_parent)
 
 
 def plan_file(job: TagJob, mode: C2paMode, *, force: bool, embeddable: bool) -> FilePlan:
@@ -59,14 +66,31 @@ def plan_file(job: TagJob, mode: C2paMode, *, force: bool, embeddable: bool) -> 
     placement = _placement(path, media_type, mode, embeddable)
     _check_existing(path, family, media_type, job.declaration, placement, force)
 
+    has_parent = placement is not Placement.OFF and embeddable and has_manifest(path, media_type)
+    action = job.declaration.action(has_parent)
     writes = [formats.describe(family, media_type, path)]
+    parent = "; the existing manifest becomes the parent ingredient" if has_parent else ""
     if placement is Placement.EMBED:
-        writes.append(f"signed C2PA manifest embedded in the file ({job.declaration.action}, "
-                      f"{job.declaration.source_type}); an existing manifest becomes the parent ingredient")
+        writes.append(f"signed C2PA manifest embedded in the file ({action}, {job.declaration.source_type}){parent}")
     elif placement is Placement.SIDECAR:
         writes.append(f"signed C2PA manifest in {formats.c2pa_sidecar_path(path).name} "
-                      f"({job.declaration.action}, {job.declaration.source_type})")
-    return FilePlan(path, media_type, family, placement, job.declaration, tuple(writes))
+                      f"({action}, {job.declaration.source_type}){parent}")
+    return FilePlan(path, media_type, family, placement, job.declaration, tuple(writes), has_parent)
+
+
+def has_manifest(path: Path, media_type: str) -> bool:
+    """Whether ``path`` embeds a C2PA manifest that can become a parent ingredient."""
+    context = c2pa.Context.from_dict({"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}})
+    try:
+        with open(path, "rb") as fh:
+            reader = c2pa.Reader.try_create(media_type, fh, context=context)
+    except (c2pa.C2paError, OSError):
+        # Unreadable or remote-only: sign_asset makes the same call and starts a fresh history.
+        return False
+    if reader is None:
+        return False
+    reader.close()
+    return True
 
 
 def _placement(path: Path, media_type: str, mode: C2paMode, embeddable: bool) -> Placement:

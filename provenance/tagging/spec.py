@@ -50,10 +50,15 @@ class Declaration:
     def tool(self) -> str:
         return f"{self.tool_name} {self.tool_version}".strip()
 
-    @property
-    def action(self) -> str:
-        # Generated from nothing is a creation; anything composited is an edit.
-        return "c2pa.created" if DST_TABLE[self.source_type][0] is Signal.GENERATED else "c2pa.edited"
+    def action(self, has_parent: bool) -> str:
+        """``c2pa.edited`` for a modification of a file with C2PA history, else ``c2pa.created``.
+
+        C2PA requires the first action to be created or opened; an edit with no
+        parent manifest to open is declared as the creation of this asset, the
+        source type (composite...) still saying that AI changed it.
+        """
+        modified = DST_TABLE[self.source_type][0] is not Signal.GENERATED
+        return "c2pa.edited" if modified and has_parent else "c2pa.created"
 
     def summary(self) -> str:
         """One human-readable line, for comment fields that readers show."""
