@@ -51,9 +51,8 @@ class XmpScanner:
             self._parse(packet, "xmp", fields, issues)
         sidecar = item.sidecars.get("xmp")
         if sidecar is not None:
-            side_packets = find_packets(sidecar[:MAX_PACKET]) or [sidecar[:MAX_PACKET]]
-            for packet in side_packets:
-                self._parse(packet, "xmp:sidecar", fields, issues)
+            # A sidecar is a whole XML document: parse all of it, prolog included.
+            self._parse(sidecar, "xmp:sidecar", fields, issues)
         if issues and not fields and not packets and sidecar is None:
             first = issues[0]
             raise InputError(first.code, first.message)
