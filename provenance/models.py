@@ -326,6 +326,9 @@ class ScanReport:
     scanners: tuple[ScannerInfo, ...] = ()
     tool_version: str = ""
     problems: tuple[ScanIssue, ...] = field(default=())  # tree-level problems (manifest, walk)
+    # Tree-level results that are not read failures (a manifest's missing file or
+    # hash mismatch): reported, but they leave the scan complete.
+    findings: tuple[ScanIssue, ...] = field(default=())
 
     @property
     def complete(self) -> bool:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from . import __version__
 from .errors import InputError
+from .manifest import ManifestCheck, check_manifest, load_manifest
 from .models import (
     NO_C2PA,
     Asset,
@@ -17,6 +18,7 @@ from .models import (
     AssetResult,
     C2paState,
     C2paStatus,
+    Confidence,
     Evidence,
     FileScan,
     ScanIssue,
@@ -24,11 +26,11 @@ from .models import (
     Segment,
 )
 from .registry import ScannerRegistry
-from .sequences import Group, group_files
+from .sequences import Group, frame_range_text, group_files
 from .sniff import sniff
 from .source import ByteSource, ScanInput, ScanOptions
 from .verdict import decide
-from .walk import FileEntry, walk
+from .walk import FileEntry, WalkResult, walk
 
 log = logging.getLogger(__name__)
 
@@ -155,12 +157,12 @@ def scan_tree(
 
     scan_one = file_scanner or default_scanner
     scans = {entry.rel: scan_one(entry) for entry in tree.files}
+    # Per-file declarations are merged before grouping, so a declaration on
+    # frames 1040-1060 becomes its own segment of the sequence.
+    manifest = _check_package_manifest(tree)
+    _merge_evidence(scans, manifest.evidence)
     if extra_evidence is not None:
-        for rel, items in extra_evidence(tree.files, os.fspath(root)).items():
-            if rel in scans:
-                base = scans[rel]
-                merged = sorted(set(base.evidence) | set(items), key=lambda e: e.sort_key)
-                scans[rel] = FileScan(base.media_type, tuple(merged), base.c2pa, base.errors)
+        _merge_evidence(scans, extra_evidence(tree.files, os.fspath(root)))
     groups = group_files(tree.files)
     assets = tuple(sorted((assemble(g, scans) for g in groups), key=lambda a: a.path))
     return ScanReport(
@@ -169,8 +171,24 @@ def scan_tree(
         skipped=tree.skipped,
         scanners=registry.info(),
         tool_version=__version__,
-        problems=tree.problems,
+        problems=tree.problems + manifest.problems,
+        findings=manifest.findings,
     )
+
+
+def _check_package_manifest(tree: WalkResult) -> ManifestCheck:
+    if tree.package_manifest is None:
+        return ManifestCheck()
+    skipped = {s.path: s.reason for s in tree.skipped}
+    return check_manifest(load_manifest(tree.package_manifest), tree.files, skipped)
+
+
+def _merge_evidence(scans: dict[str, FileScan], extra: Mapping[str, Iterable[Evidence]]) -> None:
+    for rel, items in extra.items():
+        if rel in scans:
+            base = scans[rel]
+            merged = sorted(set(base.evidence) | set(items), key=lambda e: e.sort_key)
+            scans[rel] = FileScan(base.media_type, tuple(merged), base.c2pa, base.errors)
 
 
 def assemble(group: Group, scans: Mapping[str, FileScan]) -> AssetResult:
@@ -212,15 +230,16 @@ def assemble(group: Group, scans: Mapping[str, FileScan]) -> AssetResult:
 def _segments(group: Group, scans: Sequence[FileScan]) -> list[Segment]:
     """Consecutive frames with the same evidence, compressed into ranges."""
     segments: list[Segment] = []
+    prints = [_fingerprint(s) for s in scans]
     run_start = 0
     for i in range(1, len(scans) + 1):
-        if i < len(scans) and _fingerprint(scans[i]) == _fingerprint(scans[run_start]):
+        if i < len(scans) and prints[i] == prints[run_start]:
             continue
         frames = group.frame_numbers[run_start:i]
         scan = scans[run_start]
         # Locations carry frame-specific values; the evidence of the first frame stands for the run.
         segments.append(Segment(
-            frames=_range_text(frames),
+            frames=frame_range_text(frames),
             verdict=decide(scan.evidence),
             evidence=scan.evidence,
             c2pa_states=tuple(sorted({str(s.c2pa.state) for s in scans[run_start:i]})),
@@ -230,23 +249,24 @@ def _segments(group: Group, scans: Sequence[FileScan]) -> list[Segment]:
 
 
 def _fingerprint(scan: FileScan) -> tuple[object, ...]:
+    """What must be equal for two frames to share a segment.
+
+    Most values are frame-specific (capture dates, frame numbers, per-frame
+    file names in DPX headers) and must not split a run. A declaration's value
+    is the claim itself: two approval references or two declared source types
+    are different segments. Read errors split too, so a segment never hides an
+    unreadable frame inside a run of clean ones.
+    """
     return (
         decide(scan.evidence).kind,
-        tuple(sorted((e.location, e.signal, e.generator) for e in scan.evidence)),
+        tuple(sorted(
+            (e.scanner, e.location, e.signal, e.confidence, e.generator,
+             e.value if e.confidence in _CLAIM_CONFIDENCE else "")
+            for e in scan.evidence
+        )),
         scan.c2pa.state,
+        tuple(sorted({err.code for err in scan.errors})),
     )
 
 
-def _range_text(frames: Sequence[int]) -> str:
-    if not frames:
-        return ""
-    parts = []
-    start = prev = frames[0]
-    for f in frames[1:]:
-        if f == prev + 1:
-            prev = f
-            continue
-        parts.append(f"{start}-{prev}" if start != prev else str(start))
-        start = prev = f
-    parts.append(f"{start}-{prev}" if start != prev else str(start))
-    return ",".join(parts)
+_CLAIM_CONFIDENCE = frozenset({Confidence.SIGNED_DECLARATION, Confidence.DECLARATION})

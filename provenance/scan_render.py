@@ -20,6 +20,7 @@ def scan_to_dict(report: ScanReport) -> dict[str, Any]:
         "assets": [a.to_dict() for a in report.assets],
         "skipped": [s.to_dict() for s in report.skipped],
         "problems": [p.to_dict() for p in report.problems],
+        "findings": [f.to_dict() for f in report.findings],
     }
 
 
