@@ -12,9 +12,18 @@ from click.testing import CliRunner
 from provenance.cli import cli
 from provenance.dst import IPTC_PREFIX
 from provenance.manifest import SCHEMA
-from provenance.models import AssetKind, Confidence, Evidence, ScannerResult, Signal, VerdictKind
+from provenance.models import (
+    AssetKind,
+    Confidence,
+    Evidence,
+    FileScan,
+    ScanIssue,
+    ScannerResult,
+    Signal,
+    VerdictKind,
+)
 from provenance.registry import ScannerRegistry
-from provenance.scan import ScanSettings, scan_tree
+from provenance.scan import ScanSettings, scan_path, scan_tree
 from provenance.scan_render import scan_to_dict
 from provenance.source import ScanInput
 from provenance.walk import PACKAGE_MANIFEST_NAME
@@ -97,7 +106,7 @@ def test_300_frames_through_the_cli_as_json(tmp_path):
     declare(tmp_path, {n: frames[n] for n in range(1040, 1061)})
     result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--format", "json"])
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     [asset] = doc["assets"]
     assert asset["kind"] == "sequence" and asset["path"] == PATTERN
     assert asset["frames"] == "1001-1300" and asset["frame_count"] == 300 and asset["missing_frames"] is None
@@ -153,6 +162,22 @@ def test_frame_specific_values_do_not_split_segments(tmp_path):
     assert segments(asset) == [("1-39", "no-evidence"), ("40-60", "ai-generated"), ("61-100", "no-evidence")]
 
 
+def test_an_unreadable_frame_is_its_own_segment(tmp_path):
+    make_sequence(tmp_path, range(1, 11))
+    registry = ScannerRegistry()
+    settings = ScanSettings(propagate_bugs=True)
+
+    def scan_file(entry):
+        # Frame 5 behaves as if the read failed: a real FileScan with an error, as scan_path reports one.
+        if entry.rel.endswith("0005.exr"):
+            return FileScan("image/x-exr", errors=(ScanIssue("unreadable", "read failed: Input/output error"),))
+        return scan_path(entry.abspath, entry.rel, registry, settings.options, entry.sidecars)
+
+    [asset] = scan_tree(tmp_path, registry, settings, file_scanner=scan_file).assets
+    assert [s.frames for s in asset.segments] == ["1-4", "5", "6-10"]
+    assert [e.message for e in asset.errors] == ["frame 5: read failed: Input/output error"]
+
+
 def test_hash_mismatch_is_a_finding_and_the_scan_stays_complete(tmp_path):
     frames = make_sequence(tmp_path, range(1, 11))
     declare(tmp_path, {n: frames[n] for n in range(1, 11)})
@@ -166,7 +191,11 @@ def test_hash_mismatch_is_a_finding_and_the_scan_stays_complete(tmp_path):
 
     result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert [f["code"] for f in json.loads(result.output)["findings"]] == ["manifest-hash-mismatch"]
+    assert [f["code"] for f in json.loads(result.stdout)["findings"]] == ["manifest-hash-mismatch"]
+    assert "manifest-hash-mismatch" in result.stderr and "sh010_comp_v003.0005.exr" in result.stderr
+
+    table = CliRunner().invoke(cli, ["scan", str(tmp_path)])
+    assert table.exit_code == 0 and "manifest-hash-mismatch" in table.stderr
 
 
 def test_missing_listed_frame_is_a_finding(tmp_path):
@@ -187,7 +216,7 @@ def test_malformed_manifest_is_a_problem_and_the_cli_says_incomplete(tmp_path):
     assert not report.complete
     result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--format", "json"])
     assert result.exit_code == 3
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["problems"][0]["code"] == "manifest-invalid" and len(doc["assets"]) == 1
 
 

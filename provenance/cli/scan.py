@@ -45,4 +45,8 @@ def scan_command(delivery: Path, fmt: str, output: Path | None, trust_anchors: t
     report = scan_tree(delivery, default_registry(), settings)
     text = dumps(scan_to_dict(report)) if fmt == "json" else scan_to_table(report)
     write_output(text, output)
+    # Manifest findings do not fail the scan, so say them where a person sees
+    # them even with --format table (the JSON carries them under "findings").
+    for finding in report.findings:
+        click.echo(f"provenance: {finding.code}: {finding.message}", err=True)
     sys.exit(0 if report.complete else 3)
