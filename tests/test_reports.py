@@ -1,0 +1,157 @@
+"""Every report format renders the canonical dict, and hostile metadata stays inert."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+from PIL import Image
+
+from provenance.audit import evaluate
+from provenance.ledger import Approval, Scope
+from provenance.models import Asset, AssetKind, AssetResult, Confidence, Evidence, NO_C2PA, ScanReport, Signal
+from provenance.policy import default_policy_text, parse_policy
+from provenance.reports import check_audit, render_report
+from provenance.reports import thumbnails as thumbs
+from provenance.reports.json_report import build
+from provenance.verdict import decide
+
+HOSTILE = "<script>alert(1)</script>"
+SHA = "c" * 64
+
+
+def _asset(path: str, value: str, signal: Signal = Signal.GENERATED) -> AssetResult:
+    ev = (Evidence("png", "png:tEXt:parameters", value, signal, Confidence.TOOL_RECORD, "AUTOMATIC1111"),)
+    return AssetResult(Asset(path, AssetKind.FILE, 10, "image/png"), decide(ev), ev, NO_C2PA)
+
+
+def sample(fail_on: str = "issue") -> dict:
+    assets = (
+        _asset("final/approved.png", "a cat"),
+        _asset("final/evil.png", HOSTILE + "\nSteps: 20"),
+        _asset("final/=HYPERLINK(1).png", "=cmd|' /C calc'!A0"),
+        _asset("final/cam.jpg", "Canon", Signal.NOT_GENERATIVE),
+    )
+    ok = Approval(ref="GA-1", title=HOSTILE, scopes=(Scope("sha256", SHA),), categories=("final-deliverable",),
+                  use="final", approver="<b>Jane</b>", role=None, org=None, approved_on=date(2026, 1, 1),
+                  valid_until=None, document=None, document_sha256=None, conditions=None)
+    result = evaluate(ScanReport("/deliveries/ep101", assets, tool_version="0.1.0"), [ok],
+                      parse_policy(default_policy_text(), "built-in", None), date(2026, 11, 20),
+                      {"final/approved.png": SHA})
+    return build(result, fail_on)
+
+
+def test_json_is_canonical_and_deterministic():
+    data = sample()
+    text = render_report(data, "json")
+    assert text == render_report(json.loads(text), "json")
+    assert data["schema"] == "provenance.audit/1"
+    assert data["policy"]["sha256"] and data["summary"]["outcome"] == "FAIL"
+    statuses = {a["path"]: a["status"] for a in data["assets"]}
+    assert statuses["final/approved.png"] == "approved" and statuses["final/cam.jpg"] == "clean"
+    flagged = [a for a in data["assets"] if a["status"] != "clean"]
+    assert next(a for a in flagged if a["status"] == "approved")["sha256"] == SHA
+    assert data["summary"]["by_status"]["unapproved"] == 2
+
+
+def test_csv_one_row_per_asset_with_formulas_neutralised():
+    rows = list(csv.DictReader(io.StringIO(render_report(sample(), "csv"))))
+    assert len(rows) == 4
+    for row in rows:
+        for cell in row.values():
+            assert not cell.startswith(("=", "+", "-", "@"))
+    assert any(r["explanation"].startswith("ai-generated") for r in rows)
+    bad = next(r for r in rows if "HYPERLINK" in r["path"])
+    assert bad["status"] == "unapproved" and bad["severity"] == "BLOCKER"
+
+
+def test_csv_neutralises_a_leading_formula_character():
+    from provenance.reports.csv_report import neutralise
+
+    assert neutralise("=1+1") == "'=1+1" and neutralise("@SUM(A1)") == "'@SUM(A1)"
+    assert neutralise("-2") == "'-2" and neutralise("plain") == "plain"
+
+
+def test_junit_parses_with_one_failure_per_unapproved_asset():
+    root = ET.fromstring(render_report(sample(), "junit").encode())
+    suite = root.find("testsuite[@name='assets']")
+    cases = suite.findall("testcase")
+    assert len(cases) == 4
+    failed = [c.get("name") for c in cases if c.find("failure") is not None]
+    assert sorted(failed) == ["final/=HYPERLINK(1).png", "final/evil.png"]
+    assert suite.get("failures") == "2"
+
+
+def test_junit_threshold_follows_fail_on():
+    root = ET.fromstring(render_report(sample("never"), "junit").encode())
+    assert root.find("testsuite[@name='assets']").get("failures") == "0"
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_html_shows_hostile_metadata_as_text_never_markup():
+    page = render_report(sample(), "html")
+    parsed = _Collector()
+    parsed.feed(page)
+    assert "script" not in parsed.tags and "b" in parsed.tags  # our own <b>, none from the approver name
+    text = "".join(parsed.text)
+    assert HOSTILE in text and "<b>Jane</b>" in text
+    assert "FAIL" in text and "Content-Security-Policy" in page
+
+
+def test_markdown_summary_is_inert():
+    data = sample()
+    evil = next(a for a in data["assets"] if a["path"] == "final/evil.png")
+    evil["path"] = "final/" + HOSTILE + "|[x](http://e.vil)\n| forged | row |.png"
+    md = render_report(data, "md")
+    assert "FAIL" in md and "<script>" not in md and "&lt;script&gt;" in md
+    assert "[x](" not in md and "\n| forged" not in md
+    table = [line for line in md.splitlines() if line.startswith("| ")]
+    assert len(table) == 1 + 3  # header + three flagged assets: the path forged no row
+
+
+def test_table_lists_worst_first():
+    lines = render_report(sample(), "table").splitlines()
+    assert lines[1].startswith("BLOCKER") and "FAIL" in lines[-1]
+
+
+def test_check_audit_rejects_other_documents():
+    import pytest
+
+    from provenance.reports import ReportError
+
+    with pytest.raises(ReportError, match="provenance.audit/1"):
+        check_audit({"schema": "provenance.scan/1"})
+
+
+def test_thumbnails_are_small_bounded_and_stay_inside_the_root(tmp_path: Path, monkeypatch):
+    root = tmp_path / "d"
+    root.mkdir()
+    Image.new("RGB", (1200, 800), (200, 10, 10)).save(root / "a.png")
+    Image.new("RGB", (300, 300)).save(tmp_path / "outside.png")
+    data = {"assets": [{"path": "a.png", "kind": "file", "media_type": "image/png", "status": "approved"},
+                       {"path": "../outside.png", "kind": "file", "media_type": "image/png", "status": "approved"}]}
+    got = thumbs.thumbnails(data, root)
+    assert list(got) == ["a.png"]
+    import base64
+
+    img = Image.open(io.BytesIO(base64.b64decode(got["a.png"].split(",", 1)[1])))
+    assert img.width <= thumbs.BOX[0] and img.height <= thumbs.BOX[1]
+    monkeypatch.setattr(thumbs, "MAX_PIXELS", 1000)  # beyond the pixel budget: no thumbnail
+    assert thumbs.thumbnails(data, root) == {}
