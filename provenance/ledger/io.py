@@ -112,6 +112,8 @@ def parse_record(raw: Mapping[str, Any], label: str, today: datetime.date,
             scopes += [Scope.parse(kind, v) for v in _split(data.get(field))]
         field = "scopes"
         for item in data.get("scopes") or []:
+            if not isinstance(item, dict):
+                raise LedgerError("each scope must be an object with 'kind' and 'value'")
             scopes.append(Scope.parse(item.get("kind", ""), item.get("value", "")))
         field = "category"
         categories = [parse_category(c) for c in _split(data.get("category"))]
