@@ -1,0 +1,198 @@
+"""``provenance audit`` and ``provenance report`` end to end, with a real SQLite ledger."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image, PngImagePlugin
+
+from provenance.cli import cli
+from provenance.hashing import sha256_file
+from provenance.ledger import open_ledger
+
+AI_IMAGES = ("a1111_parameters.png", "comfyui_lora_example.png", "novelai_0317.png")
+INFOTEXT = "a cat\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 64x64"
+
+
+def make_ai_png(path: Path, prompt: str = "a cat") -> None:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", INFOTEXT.replace("a cat", prompt))
+    Image.new("RGB", (64, 64), (30, 90, 160)).save(path, pnginfo=info)
+
+
+def tree_state(root: Path) -> dict[str, tuple[str, int]]:
+    return {str(p.relative_to(root)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def make_ledger(path: Path, **grants) -> Path:
+    ledger = open_ledger(path, create=True)
+    try:
+        for ref, kwargs in grants.items():
+            ledger.add(ref, approver="Jane Doe", approved_on="2026-01-05", **kwargs)
+    finally:
+        ledger.close()
+    return path
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture()
+def delivery(corpus: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "ep101"
+    root.mkdir()
+    for name in (*AI_IMAGES, "camera_canon.jpg"):
+        shutil.copy(corpus / name, root / name)
+    return root
+
+
+def test_acceptance_one_approved_by_sha256_others_unapproved_camera_clean(delivery: Path, tmp_path: Path):
+    ledger = make_ledger(tmp_path / "approvals.db", **{"GA-101": {
+        "sha256": sha256_file(delivery / "a1111_parameters.png"), "categories": ["final-deliverable"],
+        "title": "Poster"}})
+    before = tree_state(delivery)
+    result = invoke("audit", str(delivery), "--ledger", str(ledger), "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    data = json.loads(result.stdout)
+    status = {a["path"]: a["status"] for a in data["assets"]}
+    assert status == {"a1111_parameters.png": "approved", "comfyui_lora_example.png": "unapproved",
+                      "novelai_0317.png": "unapproved", "camera_canon.jpg": "clean"}
+    assert data["ledger"]["state"] == "ok" and len(data["ledger"]["head"]) == 64
+    assert all(len(a["sha256"]) == 64 for a in data["assets"] if a["status"] != "clean")
+    assert tree_state(delivery) == before  # the audit never touches the deliverables
+
+    junit = invoke("audit", str(delivery), "--ledger", str(ledger), "--format", "junit")
+    cases = ET.fromstring(junit.stdout.encode()).findall("testsuite[@name='assets']/testcase")
+    assert sorted(c.get("name") for c in cases if c.find("failure") is not None) == [
+        "comfyui_lora_example.png", "novelai_0317.png"]
+
+
+def test_exit_0_when_everything_generated_is_approved(tmp_path: Path):
+    root = tmp_path / "d"
+    root.mkdir()
+    make_ai_png(root / "poster.png")
+    ledger = make_ledger(tmp_path / "l.db", **{"GA-1": {"path": "poster.png", "categories": ["final-deliverable"]}})
+    result = invoke("audit", str(root), "--ledger", str(ledger))
+    assert result.exit_code == 0, result.stdout
+    assert "PASS" in result.stdout and "approved" in result.stdout
+
+
+def test_missing_ledger_warns_and_treats_approvals_as_none(tmp_path: Path):
+    root = tmp_path / "d"
+    root.mkdir()
+    make_ai_png(root / "poster.png")
+    result = invoke("audit", str(root), "--ledger", str(tmp_path / "nope.db"), "--format", "json")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 1 and "nope.db" in data["warnings"][0]
+    assert data["assets"][0]["status"] == "unapproved"
+    assert not (tmp_path / "nope.db").exists()  # the audit does not create a ledger
+
+
+def test_fail_on_blocker_lets_issues_through_and_never_always_passes(tmp_path: Path):
+    root = tmp_path / "d"
+    root.mkdir()
+    make_ai_png(root / "poster.png")
+    ledger = make_ledger(tmp_path / "l.db", **{"GA-1": {"path": "poster.png", "categories": ["on-screen-element"]}})
+    base = ("audit", str(root), "--ledger", str(ledger))
+    assert invoke(*base).exit_code == 1  # out-of-scope is an ISSUE
+    assert invoke(*base, "--fail-on", "blocker").exit_code == 0
+    assert invoke(*base, "--fail-on", "never").exit_code == 0
+
+
+def test_incomplete_audit_exits_3_when_nothing_reaches_the_threshold(tmp_path: Path):
+    root = tmp_path / "d"
+    root.mkdir()
+    Image.new("RGB", (8, 8)).save(root / "plate.jpg")
+    locked = root / "locked.png"
+    make_ai_png(locked)
+    os.chmod(locked, 0)
+    if os.access(locked, os.R_OK):
+        pytest.skip("running as root: permissions cannot make a file unreadable")
+    try:
+        result = invoke("audit", str(root), "--ledger", str(tmp_path / "l.db"), "--format", "json")
+    finally:
+        os.chmod(locked, 0o644)
+    data = json.loads(result.stdout)
+    assert result.exit_code == 3 and data["complete"] is False
+    assert {a["path"]: a["status"] for a in data["assets"]}["locked.png"] == "needs-review"
+
+
+def test_ledger_that_fails_verify_makes_the_audit_incomplete(tmp_path: Path):
+    import sqlite3
+
+    root = tmp_path / "d"
+    root.mkdir()
+    make_ai_png(root / "poster.png")
+    ledger = make_ledger(tmp_path / "l.db", **{"GA-1": {"path": "poster.png", "categories": ["final-deliverable"]}})
+    from provenance.ledger.schema import EVENTS
+
+    conn = sqlite3.connect(ledger)
+    # History rewritten with a SQLite shell, behind the hash chain's back.
+    conn.executescript(f"DROP TRIGGER IF EXISTS events_no_update; UPDATE {EVENTS} SET actor = 'mallory';")
+    conn.close()
+    result = invoke("audit", str(root), "--ledger", str(ledger), "--format", "json")
+    data = json.loads(result.stdout)
+    assert data["ledger"]["state"] == "unverified"
+    assert result.exit_code == 3 and data["summary"]["outcome"] == "INCOMPLETE"
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("--fail-on", "sometimes"), "--fail-on"),
+    (("--format", "pdf"), "--format"),
+])
+def test_usage_errors_exit_2(tmp_path: Path, args, needle):
+    result = invoke("audit", str(tmp_path), *args)
+    assert result.exit_code == 2 and needle in result.stderr
+
+
+def test_bad_policy_is_a_one_line_error_exit_2(tmp_path: Path):
+    root = tmp_path / "d"
+    root.mkdir()
+    (root / "provenance.toml").write_text("schema = 1\n[paths]\nfinal = 3\n")
+    result = invoke("audit", str(root), "--ledger", str(tmp_path / "l.db"))
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "provenance.toml" in result.stderr
+
+
+def test_html_shows_a_script_prompt_as_text_with_a_thumbnail(tmp_path: Path):
+    root = tmp_path / "d"
+    root.mkdir()
+    make_ai_png(root / "evil.png", "<script>alert(1)</script>")
+    out = tmp_path / "report.html"
+    result = invoke("audit", str(root), "--ledger", str(tmp_path / "l.db"), "--format", "html", "--output", str(out))
+    assert result.exit_code == 1
+    page = out.read_text()
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'src="data:image/jpeg;base64,' in page
+    assert sorted(p.name for p in root.iterdir()) == ["evil.png"]  # the report went where --output said
+
+
+def test_report_re_renders_a_saved_audit_without_rescanning(tmp_path: Path):
+    root = tmp_path / "d"
+    root.mkdir()
+    make_ai_png(root / "poster.png")
+    saved = tmp_path / "audit.json"
+    invoke("audit", str(root), "--ledger", str(tmp_path / "l.db"), "--format", "json", "-o", str(saved))
+    shutil.rmtree(root)  # nothing left to scan: the report must come from the JSON alone
+    for fmt, check in (("csv", "poster.png,"), ("md", "FAIL"), ("html", "unapproved"), ("junit", "<failure")):
+        result = invoke("report", str(saved), "--format", fmt)
+        assert result.exit_code == 0 and check in result.stdout, fmt
+    assert invoke("report", str(saved), "--format", "json").stdout == saved.read_text()
+
+
+def test_report_rejects_a_file_that_is_not_an_audit(tmp_path: Path):
+    bogus = tmp_path / "scan.json"
+    bogus.write_text(json.dumps({"schema": "provenance.scan/1"}))
+    result = invoke("report", str(bogus))
+    assert result.exit_code == 2 and "provenance.audit/1" in result.stderr
+    bogus.write_text("{not json")
+    assert invoke("report", str(bogus)).exit_code == 2
