@@ -18,7 +18,7 @@ from provenance.source import ByteSource, ScanInput
 
 from ._jpeg import iter_app_segments
 from ._png_chunks import MAX_META_CHUNK, ChunkStorm, iter_chunks
-from ._tiff import TEXT_TAGS, IfdScan, decode_value, read_tiff
+from ._tiff import TEXT_TAGS, IfdScan, ReadAt, decode_value, read_tiff
 
 _WANTED = frozenset(TEXT_TAGS)
 _EXIF_HEADER = b"Exif\0"
@@ -52,7 +52,7 @@ def iter_webp_chunks(source: ByteSource) -> Iterator[RiffChunk]:
     raise InputError("webp-too-many-chunks", f"more than {MAX_RIFF_CHUNKS} chunks")
 
 
-def _blob_reader(blob: bytes):  # type: ignore[no-untyped-def]
+def _blob_reader(blob: bytes) -> ReadAt:
     return lambda offset, length: blob[offset : offset + length] if offset >= 0 else b""
 
 

@@ -76,17 +76,20 @@ class XmpScanner:
             "image/vnd.adobe.photoshop": _psd_packets,
         }
         walker = walkers.get(item.media_type)
-        if walker is not None:
-            try:
-                walker(item.source, packets)
-            except ChunkStorm as exc:
-                issues.append(ScanIssue("png-chunk-storm", str(exc), self.id))
-            except InputError as exc:
-                # The container is damaged; the byte search below may still find the packet.
-                issues.append(ScanIssue(exc.code, exc.message, self.id))
-        if not packets:
-            packets = _search(item.source)
-        return packets
+        if walker is None:
+            return _search(item.source)
+        try:
+            walker(item.source, packets)
+        except ChunkStorm as exc:
+            issues.append(ScanIssue("png-chunk-storm", str(exc), self.id))
+        except InputError as exc:
+            issues.append(ScanIssue(exc.code, exc.message, self.id))
+        else:
+            # A clean walk is authoritative: a byte search could pick up packets
+            # that belong to something embedded (a thumbnail, an ingredient).
+            return packets
+        # The container is damaged; the byte search may still find the packet.
+        return packets or _search(item.source)
 
 
 def _jpeg_packets(source: ByteSource, out: list[bytes]) -> None:
