@@ -145,8 +145,10 @@ def scan_tree(
     """Walk ``root``, scan every file, group frame sequences, decide verdicts.
 
     ``file_scanner`` lets callers put a cache or a process pool in front of
-    :func:`scan_path`; ``extra_evidence`` attaches tree-level evidence (the
-    package manifest) by relative path.
+    :func:`scan_path`; ``extra_evidence`` attaches further tree-level evidence
+    by relative path. The package manifest at the root is always read: its
+    declarations join the files' evidence before grouping, its integrity
+    results land in ``findings`` and its read failures in ``problems``.
     """
     settings = settings or ScanSettings()
     tree = walk(root, follow_symlinks=settings.follow_symlinks)

@@ -67,14 +67,6 @@ def frame_range_text(frames: Iterable[int]) -> str:
     return fileseq.FrameSet(frames).frameRange()
 
 
-def missing_frames_text(frames: Iterable[int]) -> str | None:
-    """Frames absent between the first and the last, or None when there is no gap."""
-    frames = list(frames)
-    if not frames:
-        return None
-    return fileseq.FrameSet(frames).invertedFrameRange() or None
-
-
 def group_files(files: Sequence[FileEntry]) -> list[Group]:
     """Files to assets: frame sequences grouped per directory, everything else alone.
 
