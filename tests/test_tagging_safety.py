@@ -30,13 +30,14 @@ def test_corrupt_file_fails_and_stays_byte_identical(tmp_path: Path, identity_di
     png = make_image(tmp_path / "broken.png", "PNG")
     truncated = png.read_bytes()[:-20]  # IEND gone
     png.write_bytes(truncated)
-    good = make_wav(tmp_path / "good.wav")
-    code, _out, err = tag([png, good], identity_dir)
+    (tmp_path / "ok").mkdir()
+    good = make_wav(tmp_path / "ok" / "good.wav")
+    code, _out, err = tag([png, good], identity_dir, "--manifest", tmp_path / "ok" / "provenance-manifest.json")
     assert code == 1
     assert f"{png}:" in err and "truncated PNG chunk" in err
     assert png.read_bytes() == truncated
     assert _leftovers(tmp_path) == []
-    assert scan(tmp_path, identity_dir)["good.wav"]["verdict"] == "ai-generated"  # the batch went on
+    assert scan(tmp_path / "ok", identity_dir)["good.wav"]["verdict"] == "ai-generated"  # the batch went on
 
 
 def test_failed_replace_leaves_original_and_no_temp(tmp_path: Path, identity_dir: Path,
