@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .models import ScanIssue, Skipped
@@ -134,7 +133,8 @@ def _follow_link(entry: os.DirEntry[str], rel: str, state: _State, depth: int) -
         if inside:
             state.skipped.append(Skipped(shown, "symlink to a file inside the delivery (scanned at its real path)"))
         else:
-            state.files.append((rel, entry.path, st))
+            # Open the target itself: ByteSource refuses to open through a symlink.
+            state.files.append((rel, target, st))
     else:
         state.skipped.append(Skipped(shown, "symlink to something that is not a regular file"))
 
@@ -203,7 +203,3 @@ def _sidecar_owner(rel: str, ext: str, by_rel: dict[str, object], stems: dict[st
             return candidates[0]  # NAME.xmp beside NAME.cr2 (Adobe convention)
     return None
 
-
-def iter_rel_paths(result: WalkResult) -> Iterator[str]:
-    for entry in result.files:
-        yield entry.rel

@@ -59,6 +59,22 @@ def test_symlink_out_of_root_is_skipped_unless_followed(tmp_path: Path) -> None:
     assert [f.rel for f in followed.files] == ["in.png", "link.png", "linkdir/secret.png"]
 
 
+def test_followed_symlink_to_outside_file_is_scanned(tmp_path: Path) -> None:
+    from provenance.scan import ScanSettings, scan_tree
+    from scanners import default_registry
+
+    outside = tmp_path / "outside"
+    root = tmp_path / "delivery"
+    _tree(outside, {"secret.png": b"\x89PNG\r\n\x1a\n"})
+    root.mkdir()
+    os.symlink(outside / "secret.png", root / "link.png")
+    report = scan_tree(root, default_registry(), ScanSettings(follow_symlinks=True, propagate_bugs=True))
+    (asset,) = report.assets
+    assert asset.path == "link.png"
+    assert asset.asset.media_type == "image/png"
+    assert all(e.code != "unreadable" for e in asset.errors)
+
+
 def test_symlink_loop_is_reported_not_fatal(tmp_path: Path) -> None:
     _tree(tmp_path, {"a/x.png": b"x"})
     os.symlink(tmp_path / "a", tmp_path / "a" / "loop")
