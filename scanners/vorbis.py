@@ -57,7 +57,8 @@ class VorbisScanner:
             return ScannerResult()  # an Ogg codec without Vorbis comments
         try:
             audio = loader(item.source.stream())
-        except (mutagen.MutagenError, struct.error, ValueError, EOFError, OverflowError) as exc:
+        # mutagen 1.48 raises IndexError on a Vorbis comment packet that lacks its framing byte.
+        except (mutagen.MutagenError, struct.error, ValueError, EOFError, OverflowError, IndexError) as exc:
             raise InputError("vorbis-malformed", f"unreadable {loader.__name__} stream: {exc}") from None
         tags = audio.tags
         if tags is None:

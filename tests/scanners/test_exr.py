@@ -5,6 +5,8 @@ from __future__ import annotations
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from provenance.errors import InputError
 from provenance.models import Confidence, ScannerResult, Signal
@@ -174,3 +176,13 @@ def test_empty_magic_only_and_wrong_version(blob: bytes) -> None:
 def test_truncated_headers_are_input_errors(cut: int) -> None:
     with pytest.raises(InputError):
         scan(exr(string("software", "Nuke"))[:cut])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400), st.sampled_from([0, _exr_header.FLAG_MULTIPART, _exr_header.FLAG_LONG_NAMES]))
+def test_random_headers_never_crash(tail: bytes, flags: int) -> None:
+    try:
+        result = scan(b"v/1\x01" + struct.pack("<I", 2 | flags) + tail)
+    except InputError:
+        return
+    assert isinstance(result, ScannerResult)

@@ -10,6 +10,8 @@ import wave
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mutagen.aiff import AIFF
 from mutagen.id3 import COMM, GEOB, ID3, TENC, TIT2, TSSE, TXXX, WOAS, WXXX
 from mutagen.wave import WAVE
@@ -219,3 +221,14 @@ def test_garbage_in_wav_id3_chunk_is_an_input_error() -> None:
     blob = b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body
     with pytest.raises(InputError):
         scan_bytes(blob, "audio/wav")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_random_tag_bodies_never_crash(body: bytes) -> None:
+    size = bytes([0, 0, (len(body) >> 7) & 0x7F, len(body) & 0x7F])
+    try:
+        result = scan_bytes(b"ID3\x04\x00\x00" + size + body + MP3_FRAME, "audio/mpeg")
+    except InputError:
+        return
+    assert isinstance(result, ScannerResult)

@@ -6,6 +6,8 @@ import json
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from provenance.errors import InputError
 from provenance.models import Confidence, ScannerResult, Signal
@@ -203,3 +205,14 @@ def test_empty_file() -> None:
 
 def test_magic_only_file() -> None:
     assert scan(FTYP).evidence == ()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400))
+def test_random_bytes_after_ftyp_never_crash(tail: bytes) -> None:
+    # Property: hostile input yields evidence, issues or an InputError, never another exception.
+    try:
+        result = scan(FTYP + tail, "video/mp4")
+    except InputError:
+        return
+    assert isinstance(result, ScannerResult)

@@ -7,6 +7,8 @@ import struct
 import wave
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from provenance.errors import InputError
 from provenance.models import Confidence, ScannerResult, Signal
@@ -180,3 +182,13 @@ def test_magic_only_file() -> None:
 def test_truncated_wav_is_reported(cut: int) -> None:
     blob = with_chunks(info_list(ICMT="x" * 40))
     assert scan(blob[:cut]).errors
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400))
+def test_random_chunks_never_crash(tail: bytes) -> None:
+    try:
+        result = scan(b"RIFF" + struct.pack("<I", 4 + len(tail)) + b"WAVE" + tail, "audio/wav")
+    except InputError:
+        return
+    assert isinstance(result, ScannerResult)

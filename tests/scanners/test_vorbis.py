@@ -7,6 +7,8 @@ import struct
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mutagen.flac import FLAC
 from mutagen.ogg import OggPage
 from mutagen.oggopus import OggOpus
@@ -143,7 +145,26 @@ def test_flac_block_claiming_megabytes(tmp_path: Path) -> None:
         scan_bytes(lying, "audio/flac")
 
 
+def test_vorbis_comment_without_framing_byte_is_an_input_error() -> None:
+    # mutagen raises IndexError here, which the scanner must turn into an input error.
+    ident = b"\x01vorbis" + struct.pack("<IBIiiiBB", 0, 1, 8000, 0, 16000, 0, 0xB8, 1)
+    blob = ogg([ident, empty_vorbis_comment(b"\x03vorbis", False), b"\x05vorbis" + b"\0" * 8])
+    with pytest.raises(InputError) as err:
+        scan_bytes(blob, "audio/ogg")
+    assert err.value.code == "vorbis-malformed"
+
+
 def test_truncated_ogg_is_an_input_error(tmp_path: Path) -> None:
     blob = tagged(tmp_path / "t.opus", opus_bytes(), OggOpus, prompt=PROMPT).read_bytes()
     with pytest.raises(InputError):
         scan_bytes(blob[:60], "audio/ogg")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_random_flac_metadata_never_crashes(body: bytes) -> None:
+    try:
+        result = scan_bytes(flac_bytes()[:4] + body, "audio/flac")
+    except InputError:
+        return
+    assert isinstance(result, ScannerResult)
