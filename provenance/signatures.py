@@ -135,9 +135,9 @@ RULES: tuple[Rule, ...] = (
          note="TC260 implicit label, Label=1: generated"),
     Rule("China AIGC label (GB 45438-2025)", G, HEUR, ("*:aigc", "*:tc260:aigc"), _re(r'"?Label"?\s*[:=]\s*"?[23]\b'),
          note="TC260 implicit label, Label=2/3: possibly or suspected generated"),
-    Rule(None, G, DECL, ("xmp:*:aisystemused", "xmp:*:aisystemversionused", "xmp:*:aipromptinformation",
+    Rule(None, M, DECL, ("xmp:*:aisystemused", "xmp:*:aisystemversionused", "xmp:*:aipromptinformation",
                          "xmp:*:aipromptwritername"), _re(r"\S"),
-         note="IPTC 2025 generative-AI fields"),
+         note="IPTC 2025 AI fields: AI was used (at least modified); the DigitalSourceType decides generated"),
     Rule("Suno", G, DECL, ("*:comment", "*:*:comment", "*:©cmt", "*:icmt", "*:description", "*:©des"),
          _re(r"\bmade with suno\b"), note="Suno export comment"),
     # --- generation records (prompts, graphs, sampler settings) ---------------

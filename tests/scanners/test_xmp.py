@@ -83,7 +83,8 @@ def test_attributes_alt_values_and_ai_fields() -> None:
     result = found(scan(saved("JPEG", xmp=packet(body, ns)), "image/jpeg"))
     assert result["xmp:exif:UserComment"].generator == "Draw Things"
     assert result["xmp:xmp:CreatorTool"].generator == "Draw Things"
-    assert result["xmp:Iptc4xmpExt:AISystemUsed"].signal is Signal.GENERATED
+    # AISystemUsed says AI was used, not how much: the DigitalSourceType decides "generated".
+    assert result["xmp:Iptc4xmpExt:AISystemUsed"].signal is Signal.MODIFIED
 
 
 def test_algorithmic_media_and_photoshop_are_not_ai() -> None:
