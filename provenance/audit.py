@@ -23,6 +23,8 @@ MANIFEST_NAME = "provenance-manifest.json"
 # decisive answer is reported: an explicit revocation outranks lapse of time,
 # which outranks a content or scope mismatch.
 _NOT_APPROVED_ORDER = ("revoked", "expired", "stale", "out-of-scope")
+_PLACE = {"final": "the final deliverables", "temporary": "temporary material", "reference": "reference material",
+          "ideation": "ideation material"}
 _STATUS_FROM_APPROVAL = {"revoked": "revoked", "expired": "expired", "superseded": "stale", "pending": "out-of-scope"}
 
 
@@ -153,7 +155,7 @@ def assess(result: AssetResult, approvals: Sequence[ApprovalLike], policy: Polic
         worst = min(matches, key=lambda m: _NOT_APPROVED_ORDER.index(m.outcome))
         status, why = worst.outcome, f"{worst.ref}: {worst.note}"
     elif requirement == "approval":
-        status, why = "unapproved", f"{verdict} material in {use} with no approval in the ledger"
+        status, why = "unapproved", f"{verdict} material in {_PLACE[use]}, with no approval in the ledger"
     elif requirement == "provenance" and verdict == "no-evidence":
         status, why = "needs-review", f"no provenance evidence, which the policy demands for {verdict}"
     else:
@@ -191,10 +193,10 @@ def _judge(approval: ApprovalLike, how: str, use: str, accepted_uses: tuple[str,
     elif how == "stale":
         outcome, note = "stale", "approval is pinned to other content: the file changed after approval"
     elif approval.use not in accepted_uses:
-        outcome, note = "out-of-scope", f"approved for {approval.use} use, but the asset sits in {use}"
+        outcome, note = "out-of-scope", f"approved for {approval.use} use, but the asset is in {_PLACE[use]}"
     elif missing:
         outcome, note = "out-of-scope", f"approval lacks categor{'y' if len(missing) == 1 else 'ies'} " \
-                                        f"{', '.join(missing)} needed for {use}"
+                                        f"{', '.join(missing)} needed for {_PLACE[use]}"
     else:
         outcome, note = "approved", "active approval covers this use"
     return ApprovalMatch(

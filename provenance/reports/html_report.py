@@ -32,15 +32,16 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 table{border-collapse:collapse;width:100%;margin:4px 0 12px}
 th,td{border-bottom:1px solid #e3e3e3;padding:6px 8px;text-align:left;vertical-align:top}
 th{background:#f4f4f6;font-weight:600;position:sticky;top:0}
-td.path{word-break:break-all;max-width:320px}
+td.path{overflow-wrap:anywhere;min-width:220px;max-width:340px}
 .sev{display:inline-block;padding:1px 7px;border-radius:4px;font-weight:600;font-size:12px;color:#fff}
 .BLOCKER{background:#b3261e}.ISSUE{background:#c26a00}.FYI{background:#3b6fb6}.NONE{background:#8a8a8a}
 .status{font-weight:600}.why{color:#333}.small{font-size:12px;color:#555}
-.thumb{max-width:160px;max-height:120px;border:1px solid #ccc;background:#eee}
+.thumb{max-width:160px;max-height:120px;border:1px solid #ccc;background:#eee;image-rendering:pixelated}
 .warn{background:#fff4e0;border-left:4px solid #c26a00;padding:6px 10px;margin:6px 0}
-pre.val{white-space:pre-wrap;word-break:break-word;margin:2px 0;font-size:12px;background:#f7f7f9;padding:4px 6px}
+pre.val{white-space:pre-wrap;overflow-wrap:anywhere;margin:2px 0;font-size:12px;background:#f7f7f9;padding:4px 6px;max-height:7.5em;overflow:auto}
 details summary{cursor:pointer;color:#3b6fb6}
 ul.ev{margin:4px 0;padding-left:18px}
+td.appr{min-width:200px}
 @media print{th{position:static}.banner{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 """
 
@@ -124,7 +125,7 @@ def _asset_row(a: dict[str, Any], thumbs: Mapping[str, str]) -> str:
         all(c.isalnum() or c in "+/=:;,-" for c in uri) else ""
     sha = a.get("sha256")
     asset = (f'<div class="mono">{e(asset_label(a))}</div>'
-             f'<div class="small">{e(a.get("kind"))} · {e(a.get("media_type"))} · {e(a.get("size"))} bytes'
+             f'<div class="small">{e(a.get("kind"))} · {e(a.get("media_type"))} · {e(_size(a.get("size")))}'
              f' · used as <b>{e(a.get("use"))}</b></div>'
              + (f'<div class="small mono" title="{e(sha)}">sha256 {e(sha[:16])}…</div>' if sha else ""))
     if a.get("missing_frames"):
@@ -132,7 +133,7 @@ def _asset_row(a: dict[str, Any], thumbs: Mapping[str, str]) -> str:
     status = (f'{_badge(a)} <span class="status">{e(a["status"])}</span>'
               f'<div class="why">{e(a.get("explanation"))}</div>')
     return (f"<tr><td>{thumb}</td><td class=\"path\">{asset}</td><td>{status}</td>"
-            f"<td>{_verdict(a)}</td><td>{_approvals(a)}</td></tr>")
+            f"<td>{_verdict(a)}</td><td class=\"appr\">{_approvals(a)}</td></tr>")
 
 
 def _verdict(a: dict[str, Any]) -> str:
@@ -154,7 +155,10 @@ def _verdict(a: dict[str, Any]) -> str:
             f"<li><span class=\"mono\">{e(ev.get('scanner'))} · {e(ev.get('location'))}</span> "
             f"<span class=\"small\">{e(ev.get('signal'))}, {e(ev.get('confidence'))}</span>"
             f"<pre class=\"val\">{e(ev.get('value'))}</pre></li>" for ev in evidence)
-        out += f"<details><summary>{len(evidence)} evidence item(s)</summary><ul class=\"ev\">{items}</ul></details>"
+        # A flagged asset with little evidence shows it unfolded: what the file says, without a click.
+        opened = " open" if a.get("status") != "clean" and len(evidence) <= 3 else ""
+        out += (f"<details{opened}><summary>{len(evidence)} evidence item(s)</summary>"
+                f"<ul class=\"ev\">{items}</ul></details>")
     return out
 
 
@@ -170,6 +174,15 @@ def _approvals(a: dict[str, Any]) -> str:
                    f"<div class=\"small\">{e(m.get('use'))} use · {e(', '.join(m.get('categories', [])))} · "
                    f"approved by {e(m.get('approver'))}{until}</div></div>")
     return "".join(out)
+
+
+def _size(value: object) -> str:
+    if not isinstance(value, int):
+        return "size unknown"
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if value >= scale:
+            return f"{value / scale:.1f} {unit}"
+    return f"{value} bytes"
 
 
 def _run_info(data: dict[str, Any]) -> str:
