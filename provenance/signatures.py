@@ -80,6 +80,7 @@ SOFTWARE_FIELDS = (
     "*:encodedby",
     "*:claim_generator",
     "*:claim_generator_info",
+    "vorbis:vendor",
 )
 # Fields that name a person, not a tool: a photographer called "Sora" is not OpenAI.
 PERSON_FIELDS = ("xmp:*dc:creator", "xmp:*:author*", "xmp:*:captionwriter", "*:artist")
@@ -138,7 +139,7 @@ RULES: tuple[Rule, ...] = (
     Rule(None, M, DECL, ("xmp:*:aisystemused", "xmp:*:aisystemversionused", "xmp:*:aipromptinformation",
                          "xmp:*:aipromptwritername"), _re(r"\S"),
          note="IPTC 2025 AI fields: AI was used (at least modified); the DigitalSourceType decides generated"),
-    Rule("Suno", G, DECL, ("*:comment", "*:*:comment", "*:©cmt", "*:icmt", "*:description", "*:©des"),
+    Rule("Suno", G, DECL, ("*:comment", "*:*:comment", "*:comm", "*:comm:*", "*:©cmt", "*:icmt", "*:description", "*:©des"),
          _re(r"\bmade with suno\b"), note="Suno export comment"),
     # --- generation records (prompts, graphs, sampler settings) ---------------
     Rule("AUTOMATIC1111", G, TOOL, ("*",), _re(A1111_INFOTEXT),
@@ -188,12 +189,12 @@ RULES: tuple[Rule, ...] = (
     Rule("Civitai generator", G, HEUR, ("exif:*:artist",), _re(r"^\s*ai\s*$"), note="Civitai marks on-site images Artist=ai"),
     Rule(None, I, HEUR, PERSON_FIELDS, None, note="a person's name; never read as a tool name"),
     *_software_rules(),
-    Rule("Suno", G, HEUR, ("*:woas", "*:wxxx", "*:*:wxxx*"), _re(r"suno\.(com|ai)/song/"),
+    Rule("Suno", G, HEUR, ("*:woas", "*:wxxx", "*:wxxx:*", "*:*:wxxx*"), _re(r"suno\.(com|ai)/song/"),
          note="Suno song URL (a link, not a declaration)"),
     Rule("Google", G, HEUR, ("mp4:*:©too", "*:encoder"), _re(r"^\s*Google\s*$"),
          note="Google encoder tag: Veo writes it, so do non-AI Google tools"),
     # --- informative fields (shown, never decisive) -----------------------------
-    Rule(None, I, HEUR, SOFTWARE_FIELDS + ("*:make", "*:model"), None,
+    Rule(None, I, HEUR, SOFTWARE_FIELDS + ("*:make", "*:model", "exr:*nuke/version", "dpx:input_device"), None,
          note="writing software / device"),
     Rule(None, I, HEUR, ("png:cabx",), None, note="C2PA manifest store present (the c2pa scanner validates it)"),
     Rule(None, I, HEUR, ("*:dcterms:provenance",), None, note="reference to a C2PA manifest, possibly remote"),

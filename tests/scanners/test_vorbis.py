@@ -100,7 +100,8 @@ def test_flac_comfyui_comments(tmp_path: Path) -> None:
 
 def test_plain_comments_are_not_evidence(tmp_path: Path) -> None:
     result = scan_path(tagged(tmp_path / "p.flac", flac_bytes(), FLAC, TITLE="Song", COMMENT="a nice comment"))
-    assert result.evidence == ()
+    # Only the encoder's vendor string is shown, as information; the comments say nothing.
+    assert [(e.location, e.signal) for e in result.evidence] == [("vorbis:vendor", Signal.INFO)]
 
 
 def test_suno_description(tmp_path: Path) -> None:
