@@ -150,9 +150,11 @@ def _values(prop: Element, prefixes: dict[str, str], out: list[Property], depth:
         if prop.text and prop.text.strip():
             yield prop.text.strip()
         return
+    if depth >= MAX_STRUCT_DEPTH:
+        return  # hostile nesting (Bag in li in Bag ...) would exhaust the stack
     for child in children:
         # Nested rdf:Description elements are visited by the caller's root.iter().
         if child.tag in _CONTAINERS:
             for li in child:
                 if li.tag == _LI:
-                    yield from _values(li, prefixes, out, depth)
+                    yield from _values(li, prefixes, out, depth + 1)
