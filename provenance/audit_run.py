@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 from .audit import ApprovalLike, AuditResult, LedgerInfo, evaluate
 from .errors import UsageError
 from .hashing import sha256_file, sequence_digest
-from .models import AssetKind, AssetResult, ScanIssue, ScanReport
+from .models import AssetKind, AssetResult, ScanIssue, ScanReport, Skipped
 from .policy import Policy, load_policy
 from .scan import ScanSettings, scan_tree
 from .source import ScanOptions
@@ -34,10 +35,11 @@ def audit_delivery(root: Path, ledger_path: Path | None, policy_path: Path | Non
         raise UsageError(f"delivery folder {root} not found; pass the folder to audit")
     policy = load_policy(policy_path, root)
     pem = trust_pem + _policy_anchors(policy)
-    approvals, ledger = read_ledger(ledger_path)
+    approvals, ledger = read_ledger(ledger_path, policy.ledger_path)
     from scanners import default_registry  # built-ins live outside the core package
 
     scan = scan_tree(root, default_registry(), ScanSettings(options=ScanOptions(trust_anchors_pem=pem)))
+    scan = drop_ignored(scan, policy)
     day = today or datetime.now(UTC).date()
     # First pass without content hashes tells which assets need one: anything flagged, or touched by an approval.
     first = evaluate(scan, approvals, policy, day, {}, ledger)
@@ -47,15 +49,33 @@ def audit_delivery(root: Path, ledger_path: Path | None, policy_path: Path | Non
     return evaluate(scan, approvals, policy, day, hashes, ledger)
 
 
-def read_ledger(cli_value: Path | None) -> tuple[Sequence[ApprovalLike], LedgerInfo]:
-    """Approvals and the ledger's state. A missing file is a warning, a failed verify makes the audit incomplete."""
-    from .ledger import LedgerError, open_ledger, resolve_ledger_path
+def drop_ignored(scan: ScanReport, policy: Policy) -> ScanReport:
+    """Files the policy says are not part of the delivery (its own approvals folder, say) leave the audit."""
+    if not policy.ignore:
+        return scan
+    kept = tuple(a for a in scan.assets if not policy.ignored(a.path))
+    gone = tuple(Skipped(a.path, "ignored by the policy (paths.ignore)") for a in scan.assets if policy.ignored(a.path))
+    skipped = tuple(sorted((*scan.skipped, *gone), key=lambda s: s.path))
+    return dataclasses.replace(scan, assets=kept, skipped=skipped)
 
-    path = resolve_ledger_path(str(cli_value) if cli_value is not None else None)
+
+def read_ledger(cli_value: Path | None, policy_ledger: Path | None = None) -> tuple[Sequence[ApprovalLike], LedgerInfo]:
+    """Approvals and the ledger's state. A missing file is a warning, a failed verify makes the audit incomplete.
+
+    The ledger is ``--ledger``, else ``$PROVENANCE_LEDGER``, else the policy's ``ledger.path``, else
+    ``./provenance.db``. It is opened read-only.
+    """
+    from .ledger import LedgerError, open_ledger, resolve_ledger_path
+    from .ledger.store import ENV_VAR
+
+    if cli_value is None and not os.environ.get(ENV_VAR) and policy_ledger is not None:
+        path = policy_ledger
+    else:
+        path = resolve_ledger_path(str(cli_value) if cli_value is not None else None)
     if not path.exists():
         return [], LedgerInfo(path=str(path), state="missing")
     try:
-        ledger = open_ledger(path)
+        ledger = open_ledger(path, read_only=True)
     except LedgerError as exc:
         raise UsageError(f"cannot open the ledger {path}: {exc}; pass a provenance ledger with --ledger") from None
     try:

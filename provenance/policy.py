@@ -62,6 +62,11 @@ class Policy:
     trust_anchors: tuple[Path, ...]
     source: str  # "built-in" or the file path
     sha256: str  # of the canonical form, so comments and layout do not change it
+    ignore: tuple[str, ...] = ()  # globs of files that are not part of the delivery
+    ledger_path: Path | None = None  # the ledger to use when neither --ledger nor $PROVENANCE_LEDGER is set
+
+    def ignored(self, path: str) -> bool:
+        return any(_glob_regex(g).fullmatch(path) for g in self.ignore)
 
     def classify(self, path: str) -> str:
         """The use class of an asset path (relative, "/"-separated)."""
@@ -105,13 +110,14 @@ def parse_policy(text: str, source: str, base_dir: Path | None) -> Policy:
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{source}: not valid TOML ({exc}); fix the syntax or start from docs/audit.md") from None
     v = _Validator(source)
-    v.keys(raw, "", {"schema", "paths", "verdicts", "uses", "severity", "c2pa"})
+    v.keys(raw, "", {"schema", "paths", "verdicts", "uses", "severity", "c2pa", "ledger"})
     if raw.get("schema") != 1:
         raise PolicyError(f"{source}: schema must be 1 (got {raw.get('schema')!r}); add `schema = 1` at the top")
 
     paths_raw = v.table(raw, "paths")
-    v.keys(paths_raw, "paths", {*CLASSES, "unmatched"})
+    v.keys(paths_raw, "paths", {*CLASSES, "unmatched", "ignore"})
     paths = {name: v.globs(paths_raw, name) for name in CLASSES}
+    ignore = v.globs(paths_raw, "ignore") if "ignore" in paths_raw else ()
     unmatched = v.choice(paths_raw, "unmatched", CLASSES, "paths.")
 
     verdicts_raw = v.table(raw, "verdicts")
@@ -146,13 +152,24 @@ def parse_policy(text: str, source: str, base_dir: Path | None) -> Policy:
         raise PolicyError(f"{source}: c2pa.trust_anchors needs a policy file to be relative to")
     anchors = tuple((base_dir / a) if base_dir is not None else Path(a) for a in anchors_raw)
 
-    canonical = {"schema": 1, "paths": {**{k: list(g) for k, g in paths.items()}, "unmatched": unmatched},
+    ledger_raw = raw.get("ledger", {})
+    if not isinstance(ledger_raw, dict):
+        raise PolicyError(f"{source}: [ledger] must be a table; write `[ledger]` then `path = \"approvals.db\"`")
+    v.keys(ledger_raw, "ledger", {"path"})
+    ledger_rel = ledger_raw.get("path")
+    if ledger_rel is not None and (not isinstance(ledger_rel, str) or not ledger_rel or base_dir is None):
+        raise PolicyError(f"{source}: ledger.path must be a file path relative to the policy file")
+    ledger_path = (base_dir / ledger_rel) if ledger_rel and base_dir is not None else None
+
+    canonical = {"schema": 1, "paths": {**{k: list(g) for k, g in paths.items()}, "unmatched": unmatched,
+                                        "ignore": list(ignore)},
+                 "ledger": ledger_rel,
                  "verdicts": verdicts,
                  "uses": {k: {"approval_uses": list(r.approval_uses), "categories": list(r.categories)}
                           for k, r in uses.items()},
                  "severity": severity, "c2pa": {"review_states": list(review), "trust_anchors": list(anchors_raw)}}
     digest = hashlib.sha256(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-    return Policy(paths, unmatched, verdicts, uses, severity, review, anchors, source, digest)
+    return Policy(paths, unmatched, verdicts, uses, severity, review, anchors, source, digest, ignore, ledger_path)
 
 
 class _Validator:

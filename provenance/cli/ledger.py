@@ -44,9 +44,10 @@ def _ledger_option(f: Callable[..., Any]) -> Callable[..., Any]:
                         help="Ledger file (default: $PROVENANCE_LEDGER, else ./provenance.db).")(f)
 
 
-def _open(ledger_path: Path | None, *, create: bool = False) -> Ledger:
+def _open(ledger_path: Path | None, *, create: bool = False, read_only: bool = False) -> Ledger:
+    # Reading commands never write to the ledger file, not even to switch it to WAL mode.
     group_value = (click.get_current_context().find_object(dict) or {}).get("ledger")
-    return open_ledger(resolve_ledger_path(ledger_path or group_value), create=create)
+    return open_ledger(resolve_ledger_path(ledger_path or group_value), create=create, read_only=read_only)
 
 
 def _today(as_of: str | None) -> datetime.date:
@@ -205,7 +206,7 @@ def list_command(status: str | None, category: str | None, expiring_before: str 
     """List approvals with their status on a day."""
     day = _today(as_of)
     before = parse_date(expiring_before, "--expiring-before") if expiring_before else None
-    with _open(ledger_path) as ledger:
+    with _open(ledger_path, read_only=True) as ledger:
         chosen = views.select(ledger.approvals(), day, status=status,
                               category=parse_category(category) if category else None, expiring_before=before)
     render = {"table": views.to_table, "json": views.to_json, "csv": views.to_csv}[fmt]
@@ -220,7 +221,7 @@ def list_command(status: str | None, category: str | None, expiring_before: str 
 def show_command(ref: str, as_of: str | None, fmt: str, ledger_path: Path | None) -> None:
     """Print one approval with its full event history."""
     day = _today(as_of)
-    with _open(ledger_path) as ledger:
+    with _open(ledger_path, read_only=True) as ledger:
         approval, events = ledger.get(ref), ledger.history(ref)
     write_output((views.show_json if fmt == "json" else views.show_text)(approval, events, day), None)
 
@@ -231,7 +232,7 @@ def show_command(ref: str, as_of: str | None, fmt: str, ledger_path: Path | None
 @_ledger_option
 def export_command(fmt: str, output: Path | None, ledger_path: Path | None) -> None:
     """Export every approval (revoked and superseded included); `ledger import` reads it back."""
-    with _open(ledger_path) as ledger:
+    with _open(ledger_path, read_only=True) as ledger:
         approvals = ledger.approvals()
     text = dumps([a.to_dict() for a in approvals]) if fmt == "json" else records_to_csv(to_flat(a) for a in approvals)
     write_output(text, output)
@@ -247,7 +248,7 @@ def verify_command(expect_head: str | None, fmt: str, ledger_path: Path | None) 
 
     The output names the first bad event or row.
     """
-    with _open(ledger_path) as ledger:
+    with _open(ledger_path, read_only=True) as ledger:
         result = ledger.verify(expect_head)
     write_output(dumps(result.to_dict()) if fmt == "json" else views.verify_text(result), None)
     sys.exit(0 if result.ok else 1)

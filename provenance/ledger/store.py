@@ -13,6 +13,7 @@ import getpass
 import json
 import os
 import sqlite3
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -68,8 +69,14 @@ def _many(value: str | Iterable[str] | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def open_ledger(path: str | os.PathLike[str], *, create: bool = False, clock: Clock | None = None) -> Ledger:
-    """Open (or with ``create`` make and initialise) the ledger at ``path``."""
+def open_ledger(path: str | os.PathLike[str], *, create: bool = False, clock: Clock | None = None,
+                read_only: bool = False) -> Ledger:
+    """Open (or with ``create`` make and initialise) the ledger at ``path``.
+
+    ``read_only`` is for readers such as the audit: nothing is written, not
+    even the switch to WAL mode, so a ledger kept beside a delivery stays
+    byte-identical.
+    """
     target = Path(path)
     if target.is_dir():
         raise LedgerError(f"ledger path {target} is a folder; pass a file path, e.g. {target / DEFAULT_NAME}")
@@ -79,10 +86,15 @@ def open_ledger(path: str | os.PathLike[str], *, create: bool = False, clock: Cl
     if create and not target.parent.is_dir():
         raise LedgerError(f"folder {target.parent} does not exist; create it first or pick another --ledger path")
     try:
-        conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_S)
+        if read_only:
+            conn = sqlite3.connect(f"file:{urllib.parse.quote(str(target.resolve()))}?mode=ro", uri=True,
+                                   timeout=BUSY_TIMEOUT_S)
+        else:
+            conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_S)
         db = Database(conn)
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        db.enable_wal()
+        if not read_only:
+            db.enable_wal()
         ledger = Ledger(db, target, clock)
         if create:
             ledger.init()
