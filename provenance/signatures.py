@@ -15,6 +15,7 @@ the value (Forge and SD.Next write A1111 infotext).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -205,9 +206,18 @@ RULES: tuple[Rule, ...] = (
 MAX_MATCH_CHARS = 256 * 1024
 
 
-def _matches(location: str, patterns: Iterable[str]) -> bool:
+@functools.lru_cache(maxsize=65536)
+def _matches(location: str, patterns: tuple[str, ...]) -> bool:
     lowered = location.lower()
     return any(fnmatch.fnmatchcase(lowered, p.lower()) for p in patterns)
+
+
+@functools.lru_cache(maxsize=65536)
+def _rules_for(location: str) -> tuple[Rule, ...]:
+    # Which rules a location can meet depends on the location alone, and the
+    # same few locations repeat on every frame of a sequence: glob-matching
+    # them against the whole table per field was most of a scan's CPU time.
+    return tuple(rule for rule in RULES if _matches(location, rule.locations))
 
 
 def match_fields(scanner: str, fields: Sequence[Field]) -> list[Evidence]:
@@ -241,9 +251,7 @@ def _dst_evidence(scanner: str, fld: Field) -> Evidence | None:
 
 
 def _rule_evidence(scanner: str, fld: Field, present: Sequence[str]) -> Evidence | None:
-    for rule in RULES:
-        if not _matches(fld.location, rule.locations):
-            continue
+    for rule in _rules_for(fld.location):
         if rule.value is not None and not rule.value.search(fld.value):
             continue
         if rule.requires and not all(

@@ -8,11 +8,10 @@ What the store says about generative AI is worked out in ``_c2pa_lineage``.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from typing import Any
-
-import c2pa
+from typing import TYPE_CHECKING, Any
 
 from provenance.errors import UsageError
 from provenance.models import C2paState, C2paStatus, ScanIssue, ScannerResult
@@ -20,6 +19,9 @@ from provenance.sniff import C2PA_READABLE
 from provenance.source import ByteSource, ScanInput
 
 from ._c2pa_lineage import store_evidence
+
+if TYPE_CHECKING:
+    import c2pa
 
 # Measured on the corpus: the furthest store from its file's edge sits 106
 # bytes from the start (JPEG APP11) or 39 KiB from the end (PDF); the windows
@@ -43,7 +45,13 @@ _NEEDLES = (
 _STORE_TYPES = frozenset({"application/c2pa", "application/x-c2pa-manifest-store"})
 _TOLERATED_PREFIXES = ("signingCredential.", "timeStamp.", "cawg.")
 _URL = re.compile(r"https?://[^\s'\"<>]+")
-_READER_TYPES = frozenset(t.lower() for t in c2pa.Reader.get_supported_mime_types())
+
+
+@functools.cache
+def _reader_types() -> frozenset[str]:
+    import c2pa
+
+    return frozenset(t.lower() for t in c2pa.Reader.get_supported_mime_types())
 
 
 class C2paScanner:
@@ -53,6 +61,14 @@ class C2paScanner:
     def __init__(self) -> None:
         self._contexts: dict[str, c2pa.Context] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Native contexts stay in the process that made them: a worker process
+        # builds its own (c2pa-python must not be shared across fork or pickle).
+        return {"_contexts": {}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._contexts = {}
+
     def accepts(self, media_type: str) -> bool:
         # A .c2pa sidecar can bind any file; scan() returns at once when there is none.
         return True
@@ -61,7 +77,7 @@ class C2paScanner:
         sidecar = item.sidecars.get("c2pa")
         if sidecar is None and not self._worth_reading(item):
             return ScannerResult()
-        mime = item.media_type if item.media_type.lower() in _READER_TYPES else "application/octet-stream"
+        mime = item.media_type if item.media_type.lower() in _reader_types() else "application/octet-stream"
         return self._read(item, mime, sidecar)
 
     def _worth_reading(self, item: ScanInput) -> bool:
@@ -75,6 +91,8 @@ class C2paScanner:
         return has_c2pa_marker(item.source)
 
     def _context(self, anchors: str) -> c2pa.Context:
+        import c2pa  # the native library loads only when a file carries a credential
+
         ctx = self._contexts.get(anchors)
         if ctx is None:
             settings: dict[str, Any] = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
@@ -88,6 +106,8 @@ class C2paScanner:
         return ctx
 
     def _read(self, item: ScanInput, mime: str, sidecar: bytes | None) -> ScannerResult:
+        import c2pa
+
         ctx = self._context(item.options.trust_anchors_pem)
         has_sidecar = sidecar is not None
         try:
