@@ -9,8 +9,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import __version__
+from .cache import ScanCache, scan_version
 from .errors import InputError
 from .manifest import ManifestCheck, check_manifest, load_manifest
+from .parallel import WorkerConfig, scan_tasks
 from .models import (
     NO_C2PA,
     Asset,
@@ -127,11 +129,16 @@ def scan_path(
 class ScanSettings:
     options: ScanOptions = field(default_factory=ScanOptions)
     follow_symlinks: bool = False
-    jobs: int = 1
+    jobs: int = 1  # worker count; the CLI defaults it to the usable cores
+    executor: str = "process"  # "process" for CPU (local disks), "thread" for latency-bound network storage
     propagate_bugs: bool = False
 
 
 FileScanner = Callable[[FileEntry], FileScan]
+Progress = Callable[[int, int], None]  # (files done, files in total)
+
+# Cache lookups and progress updates go in batches of this many files.
+_BATCH = 2000
 
 
 def scan_tree(
@@ -141,24 +148,23 @@ def scan_tree(
     *,
     file_scanner: FileScanner | None = None,
     extra_evidence: Callable[[Sequence[FileEntry], str], Mapping[str, Iterable[Evidence]]] | None = None,
+    cache: ScanCache | None = None,
+    progress: Progress | None = None,
 ) -> ScanReport:
     """Walk ``root``, scan every file, group frame sequences, decide verdicts.
 
-    ``file_scanner`` lets callers put a cache or a process pool in front of
-    :func:`scan_path`; ``extra_evidence`` attaches further tree-level evidence
-    by relative path. The package manifest at the root is always read: its
-    declarations join the files' evidence before grouping, its integrity
-    results land in ``findings`` and its read failures in ``problems``.
+    Files are read by ``settings.jobs`` workers (see :mod:`provenance.parallel`);
+    ``file_scanner`` replaces :func:`scan_path` for callers that bring their own
+    reader, and then runs in this process. With a ``cache``, unchanged files
+    are not read at all. ``extra_evidence`` attaches further tree-level
+    evidence by relative path. The package manifest at the root is always
+    read: its declarations join the files' evidence before grouping, its
+    integrity results land in ``findings`` and its read failures in ``problems``.
     """
     settings = settings or ScanSettings()
     tree = walk(root, follow_symlinks=settings.follow_symlinks)
-
-    def default_scanner(entry: FileEntry) -> FileScan:
-        return scan_path(entry.abspath, entry.rel, registry, settings.options, entry.sidecars,
-                         propagate_bugs=settings.propagate_bugs)
-
-    scan_one = file_scanner or default_scanner
-    scans = {entry.rel: scan_one(entry) for entry in tree.files}
+    scans = scan_files(tree.files, os.path.realpath(os.fspath(root)), registry, settings,
+                       file_scanner=file_scanner, cache=cache, progress=progress)
     # Per-file declarations are merged before grouping, so a declaration on
     # frames 1040-1060 becomes its own segment of the sequence.
     manifest = _check_package_manifest(tree)
@@ -176,6 +182,59 @@ def scan_tree(
         problems=tree.problems + manifest.problems,
         findings=manifest.findings,
     )
+
+
+def scan_files(
+    files: Sequence[FileEntry],
+    root_key: str,
+    registry: ScannerRegistry,
+    settings: ScanSettings,
+    *,
+    file_scanner: FileScanner | None = None,
+    cache: ScanCache | None = None,
+    progress: Progress | None = None,
+) -> dict[str, FileScan]:
+    """``FileScan`` per relative path: from the cache where the file is unchanged, else read.
+
+    Equal scans share one object (a sequence's frames usually are equal), so
+    the mapping costs little more than its keys however long the sequence.
+    """
+    total = len(files)
+    report = progress or (lambda done, total: None)
+    report(0, total)
+    shared: dict[FileScan, FileScan] = {}
+    scans: dict[str, FileScan] = {}
+    version = scan_version(registry, settings.options) if cache is not None else ""
+    to_read: list[FileEntry] = []
+    for start in range(0, total, _BATCH):
+        batch = files[start : start + _BATCH]
+        hits = cache.lookup(root_key, batch, version) if cache is not None else {}
+        scans.update(hits)
+        to_read.extend(e for e in batch if e.rel not in hits)
+        report(len(scans), total)
+
+    done = len(scans)
+    for entry, result in zip(to_read, _read_files(to_read, registry, settings, file_scanner), strict=True):
+        result = shared.setdefault(result, result)
+        scans[entry.rel] = result
+        if cache is not None:
+            cache.store(root_key, entry, result, version)
+        done += 1
+        if done % 64 == 0 or done == total:
+            report(done, total)
+    if cache is not None:
+        cache.flush()
+    report(total, total)
+    return scans
+
+
+def _read_files(entries: Sequence[FileEntry], registry: ScannerRegistry, settings: ScanSettings,
+                file_scanner: FileScanner | None) -> Iterable[FileScan]:
+    if file_scanner is not None:
+        return map(file_scanner, entries)
+    tasks = [(e.abspath, e.rel, e.sidecars) for e in entries]
+    config = WorkerConfig(registry, settings.options, settings.propagate_bugs)
+    return scan_tasks(tasks, config, settings.jobs, settings.executor)
 
 
 def _check_package_manifest(tree: WalkResult) -> ManifestCheck:
