@@ -63,7 +63,10 @@ class StealthScanner:
             except Image.DecompressionBombError:
                 # Pillow refuses before decoding: the image is far over any pixel budget, so skip it.
                 return ScannerResult()
-            except (Image.UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+            except Image.UnidentifiedImageError:
+                # Pillow's message names the stream object's address: keep reports reproducible.
+                raise InputError("stealth-decode", "pixels could not be decoded: Pillow cannot identify the image") from None
+            except (OSError, ValueError, SyntaxError, EOFError) as exc:
                 # Pillow reports corrupt image data through these; SyntaxError is its "broken PNG".
                 raise InputError("stealth-decode", f"pixels could not be decoded: {exc}") from None
 
@@ -122,19 +125,29 @@ def _png_first_column_clear(item: ScanInput, budget: int) -> bool:
     samples = _PNG_SAMPLES.get(colour)
     if samples is None or depth != 8 or interlace != 0 or height < MAGIC_BITS:
         return False
-    column = _first_column(item, idats, width * samples + 1, samples)
-    if column is None:
-        return False
-    if colour in (4, 6) and _bits_to_bytes(bytes(p[-1] for p in column))[:MAGIC_LEN] in ALPHA_MAGICS:
-        return False
-    if colour in (2, 6) and _bits_to_bytes(b"".join(p[:3] for p in column))[:MAGIC_LEN] in RGB_MAGICS:
-        return False
-    return True
+    stride = width * samples + 1
+    # Every magic starts with "s": eight rows settle almost every frame, and
+    # only a column whose first byte fits is read to the full magic.
+    for rows in (8, MAGIC_BITS):
+        column = _first_column(item, idats, stride, samples, rows)
+        if column is None:
+            return False
+        alpha = colour in (4, 6) and _may_hold(bytes(p[-1] for p in column), ALPHA_MAGICS)
+        rgb = colour in (2, 6) and _may_hold(b"".join(p[:3] for p in column), RGB_MAGICS)
+        if not alpha and not rgb:
+            return True
+    return False
 
 
-def _first_column(item: ScanInput, idats: list, stride: int, samples: int) -> list[bytes] | None:  # type: ignore[type-arg]
-    """The first pixel of each of the first ``MAGIC_BITS`` rows, unfiltered."""
-    need = MAGIC_BITS * stride
+def _may_hold(samples: bytes, magics: dict[bytes, bool]) -> bool:
+    start = _bits_to_bytes(samples[: len(samples) - len(samples) % 8])[:MAGIC_LEN]
+    return any(m.startswith(start) for m in magics)
+
+
+def _first_column(item: ScanInput, idats: list, stride: int, samples: int,  # type: ignore[type-arg]
+                  rows: int) -> list[bytes] | None:
+    """The first pixel of each of the first ``rows`` rows, unfiltered."""
+    need = rows * stride
     inflater = zlib.decompressobj()
     raw = bytearray()
     try:
@@ -152,7 +165,7 @@ def _first_column(item: ScanInput, idats: list, stride: int, samples: int) -> li
         return None
     column: list[bytes] = []
     above = bytes(samples)
-    for row in range(MAGIC_BITS):
+    for row in range(rows):
         at = row * stride
         kind, pixel = raw[at], raw[at + 1 : at + 1 + samples]
         # The first pixel's left and upper-left neighbours are zero, so Sub
