@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -27,7 +28,12 @@ from .registry import ScannerRegistry
 from .source import ScanOptions
 from .walk import FileEntry
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# A file modified within this long before it was read may be modified again
+# within the same mtime tick without its key changing (coarse timestamps: ext4
+# ~4 ms, FAT 2 s, some NAS 1 s). Such rows are stored but never trusted, so the
+# file is read again next time, as git does with "racily clean" entries.
+RACY_NS = 2_000_000_000
 CACHE_FILE_NAME = "scan-cache.sqlite3"
 # Bounded IN (...) lists: SQLite's default limit on host parameters is 999 (older builds).
 _LOOKUP_BATCH = 400
@@ -35,6 +41,11 @@ _LOOKUP_BATCH = 400
 # Issues that describe the moment, not the bytes (a flaky NAS, a reader bug):
 # a file that had one is read again next time rather than remembered.
 _TRANSIENT_CODES = frozenset({"unreadable", "unreadable-sidecar", "scanner-bug"})
+
+# The other column of a row survives an update only while it still describes
+# the same bytes: same key, and trusted (see RACY_NS) when it was written.
+_KEPT = ("size = excluded.size AND mtime_ns = excluded.mtime_ns AND inode = excluded.inode "
+         f"AND mtime_ns < read_ns - {RACY_NS}")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS file_state (
@@ -47,6 +58,7 @@ CREATE TABLE IF NOT EXISTS file_state (
     version TEXT NOT NULL,
     evidence TEXT,
     sha256 TEXT,
+    read_ns INTEGER NOT NULL,  -- when this scan began: no read of the file was earlier
     PRIMARY KEY (root, rel)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -83,6 +95,8 @@ def scan_version(registry: ScannerRegistry, options: ScanOptions) -> str:
 
 def sidecar_signature(entry: FileEntry) -> str:
     """The sidecars' identity: kind, size and mtime of each, or a marker when one vanished."""
+    if not entry.sidecars:
+        return "[]"
     items = []
     for kind, path in entry.sidecars:
         try:
@@ -113,13 +127,26 @@ class ScanCache:
         # WAL: concurrent scans by the same user read while one writes.
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # a lost tail of a disposable cache costs a rescan
-        self._db.executescript(_SCHEMA)
+        self._migrate()
+        self._started_ns = time.time_ns()
         self._pending: list[tuple[object, ...]] = []
         # Equal evidence JSON gives one shared FileScan: 200,000 identical EXR
         # frames then cost one record, not 200,000.
         self._interned: dict[str, FileScan] = {}
         self.hits = 0
         self.misses = 0
+
+    def _migrate(self) -> None:
+        # A disposable cache: a database from another schema is emptied, not converted.
+        row = self._db.execute("SELECT name FROM sqlite_master WHERE name = 'meta'").fetchone()
+        found = None
+        if row is not None:
+            value = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            found = value[0] if value else None
+        if found != str(SCHEMA_VERSION):
+            self._db.executescript("DROP TABLE IF EXISTS file_state; DROP TABLE IF EXISTS meta;")
+            self._db.executescript(_SCHEMA)
+            self._db.execute("INSERT INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         self.flush()
@@ -139,14 +166,14 @@ class ScanCache:
         found: dict[str, FileScan] = {}
         for start in range(0, len(entries), _LOOKUP_BATCH):
             batch = entries[start : start + _LOOKUP_BATCH]
-            rows = self._select(root, [e.rel for e in batch], "size, mtime_ns, inode, sidecars, version, evidence")
+            rows = self._select(root, [e.rel for e in batch], "size, mtime_ns, inode, read_ns, sidecars, version, evidence")
             for entry in batch:
                 row = rows.get(entry.rel)
-                if row is None or row[5] is None or row[4] != version or not _same_file(row, entry):
+                if row is None or row[6] is None or row[5] != version or not _same_file(row, entry):
                     continue
-                if row[3] != sidecar_signature(entry):
+                if row[4] != sidecar_signature(entry):
                     continue
-                found[entry.rel] = self._decode(row[5])
+                found[entry.rel] = self._decode(row[6])
         self.hits += len(found)
         self.misses += len(entries) - len(found)
         return found
@@ -157,7 +184,7 @@ class ScanCache:
             return
         text = json.dumps(scan.to_dict(), separators=(",", ":"), ensure_ascii=False)
         self._pending.append((root, entry.rel, entry.size, entry.mtime_ns, entry.inode,
-                              sidecar_signature(entry), version, text))
+                              sidecar_signature(entry), version, text, self._started_ns))
         if len(self._pending) >= 2000:
             self.flush()
 
@@ -168,13 +195,13 @@ class ScanCache:
             self._db.execute("BEGIN")
             # A content hash stays valid across scanner upgrades while the file is unchanged.
             self._db.executemany(
-                """INSERT INTO file_state (root, rel, size, mtime_ns, inode, sidecars, version, evidence)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """INSERT INTO file_state (root, rel, size, mtime_ns, inode, sidecars, version, evidence, read_ns)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (root, rel) DO UPDATE SET
-                     sha256 = CASE WHEN size = excluded.size AND mtime_ns = excluded.mtime_ns
-                                    AND inode = excluded.inode THEN sha256 END,
-                     size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode,
-                     sidecars = excluded.sidecars, version = excluded.version, evidence = excluded.evidence""",
+                     sha256 = CASE WHEN {kept} THEN sha256 END,
+                     read_ns = excluded.read_ns, size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode,
+                     sidecars = excluded.sidecars, version = excluded.version, evidence = excluded.evidence""".format(
+                    kept=_KEPT),
                 self._pending,
             )
         self._pending.clear()
@@ -185,28 +212,28 @@ class ScanCache:
         found: dict[str, str] = {}
         for start in range(0, len(entries), _LOOKUP_BATCH):
             batch = entries[start : start + _LOOKUP_BATCH]
-            rows = self._select(root, [e.rel for e in batch], "size, mtime_ns, inode, sha256")
+            rows = self._select(root, [e.rel for e in batch], "size, mtime_ns, inode, read_ns, sha256")
             for entry in batch:
                 row = rows.get(entry.rel)
-                if row is not None and row[3] and _same_file(row, entry):
-                    found[entry.rel] = row[3]
+                if row is not None and row[4] and _same_file(row, entry):
+                    found[entry.rel] = row[4]
         return found
 
     def store_hashes(self, root: str, items: Iterable[tuple[FileEntry, str]]) -> None:
         self.flush()
-        rows = [(root, e.rel, e.size, e.mtime_ns, e.inode, digest) for e, digest in items]
+        rows = [(root, e.rel, e.size, e.mtime_ns, e.inode, digest, self._started_ns) for e, digest in items]
         with self._db:
             self._db.execute("BEGIN")
             # A hash may arrive before any evidence (or after the file changed): the
             # evidence column is then cleared, since it described other bytes.
             self._db.executemany(
-                """INSERT INTO file_state (root, rel, size, mtime_ns, inode, sidecars, version, evidence, sha256)
-                   VALUES (?, ?, ?, ?, ?, '', '', NULL, ?)
+                """INSERT INTO file_state (root, rel, size, mtime_ns, inode, sidecars, version, evidence, sha256,
+                                          read_ns)
+                   VALUES (?, ?, ?, ?, ?, '', '', NULL, ?, ?)
                    ON CONFLICT (root, rel) DO UPDATE SET
-                     evidence = CASE WHEN size = excluded.size AND mtime_ns = excluded.mtime_ns
-                                      AND inode = excluded.inode THEN evidence END,
-                     size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode,
-                     sha256 = excluded.sha256""",
+                     evidence = CASE WHEN {kept} THEN evidence END,
+                     read_ns = excluded.read_ns, size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode,
+                     sha256 = excluded.sha256""".format(kept=_KEPT),
                 rows,
             )
 
@@ -225,7 +252,9 @@ class ScanCache:
 
 
 def _same_file(row: tuple[object, ...], entry: FileEntry) -> bool:
-    return row[0] == entry.size and row[1] == entry.mtime_ns and row[2] == entry.inode
+    """Same (size, mtime_ns, inode), and the mtime was old enough when the file was read to be trusted."""
+    return (row[0] == entry.size and row[1] == entry.mtime_ns and row[2] == entry.inode
+            and entry.mtime_ns < int(row[3]) - RACY_NS)  # type: ignore[call-overload]
 
 
 def check_outside(cache_path: str, roots: Iterable[str | os.PathLike[str]]) -> None:

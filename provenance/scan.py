@@ -262,7 +262,9 @@ def assemble(group: Group, scans: Mapping[str, FileScan]) -> AssetResult:
 
     member_scans = [scans[m.rel] for m in group.members]
     segments = _segments(group, member_scans)
-    all_evidence = tuple(sorted({e for s in member_scans for e in s.evidence}, key=lambda e: e.sort_key))
+    # Frames with equal evidence share one FileScan (see scan_files): visit each once.
+    distinct = {id(s): s for s in member_scans}.values()
+    all_evidence = tuple(sorted({e for s in distinct for e in s.evidence}, key=lambda e: e.sort_key))
     errors = tuple(
         ScanIssue(err.code, f"frame {frame}: {err.message}", err.scanner)
         for frame, s in zip(group.frame_numbers, member_scans, strict=True)
@@ -291,7 +293,8 @@ def assemble(group: Group, scans: Mapping[str, FileScan]) -> AssetResult:
 def _segments(group: Group, scans: Sequence[FileScan]) -> list[Segment]:
     """Consecutive frames with the same evidence, compressed into ranges."""
     segments: list[Segment] = []
-    prints = [_fingerprint(s) for s in scans]
+    by_id: dict[int, tuple[object, ...]] = {}
+    prints = [by_id.get(id(s)) or by_id.setdefault(id(s), _fingerprint(s)) for s in scans]
     run_start = 0
     for i in range(1, len(scans) + 1):
         if i < len(scans) and prints[i] == prints[run_start]:
