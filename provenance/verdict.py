@@ -33,7 +33,8 @@ def decide(evidence: Iterable[Evidence]) -> Verdict:
 
 
 def _reason(what: str, items: list[Evidence]) -> str:
-    best = items[0]
+    # Among equally strong evidence, a DigitalSourceType names the kind of use most plainly.
+    best = min(items, key=lambda e: (e.sort_key[0], "digitalsourcetype" not in e.location.lower()))
     extra = f" (+{len(items) - 1} more)" if len(items) > 1 else ""
     who = f" by {best.generator}" if best.generator else ""
     return f"{what}{who}: {best.location} [{best.confidence}]{extra}"
