@@ -15,10 +15,11 @@ from pathlib import Path
 
 from .audit import ApprovalLike, AuditResult, LedgerInfo, evaluate
 from .errors import UsageError
-from .hashing import sha256_file, sequence_digest
+from .cache import ScanCache, file_hashes
+from .hashing import sequence_digest
 from .models import AssetKind, AssetResult, ScanIssue, ScanReport, Skipped
 from .policy import Policy, load_policy
-from .scan import ScanSettings, scan_tree
+from .scan import Progress, ScanSettings, scan_tree
 from .source import ScanOptions
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,13 @@ _PROBE = "0" * 64
 
 
 def audit_delivery(root: Path, ledger_path: Path | None, policy_path: Path | None, trust_pem: str = "",
-                   today: date | None = None) -> AuditResult:
-    """Audit one delivery folder. ``ledger_path`` is the ``--ledger`` value (resolved here)."""
+                   today: date | None = None, *, jobs: int = 1, cache: ScanCache | None = None,
+                   progress: Progress | None = None) -> AuditResult:
+    """Audit one delivery folder. ``ledger_path`` is the ``--ledger`` value (resolved here).
+
+    ``jobs``, ``cache`` and ``progress`` go to the scan; the cache also keeps
+    the content hashes of unchanged files.
+    """
     if not root.is_dir():
         raise UsageError(f"delivery folder {root} not found; pass the folder to audit")
     policy = load_policy(policy_path, root)
@@ -38,14 +44,15 @@ def audit_delivery(root: Path, ledger_path: Path | None, policy_path: Path | Non
     approvals, ledger = read_ledger(ledger_path, policy.ledger_path)
     from scanners import default_registry  # built-ins live outside the core package
 
-    scan = scan_tree(root, default_registry(), ScanSettings(options=ScanOptions(trust_anchors_pem=pem)))
+    settings = ScanSettings(options=ScanOptions(trust_anchors_pem=pem), jobs=jobs)
+    scan = scan_tree(root, default_registry(), settings, cache=cache, progress=progress)
     scan = drop_ignored(scan, policy)
     day = today or datetime.now(UTC).date()
     # First pass without content hashes tells which assets need one: anything flagged, or touched by an approval.
     first = evaluate(scan, approvals, policy, day, {}, ledger)
     wanted = {a.result.path for a in first.assets if a.status != "clean"}
     wanted |= {a.path for a in scan.assets if any(ap.match(a.path, _PROBE, a.c2pa.instance_ids) for ap in approvals)}
-    scan, hashes = hash_assets(scan, root, wanted)
+    scan, hashes = hash_assets(scan, root, wanted, cache)
     return evaluate(scan, approvals, policy, day, hashes, ledger)
 
 
@@ -89,8 +96,13 @@ def read_ledger(cli_value: Path | None, policy_ledger: Path | None = None) -> tu
     return approvals, LedgerInfo(str(path), state, head, len(approvals), problems)
 
 
-def hash_assets(scan: ScanReport, root: Path, wanted: set[str]) -> tuple[ScanReport, dict[str, str]]:
-    """SHA-256 of each wanted asset; a file that cannot be hashed becomes an error on its asset."""
+def hash_assets(scan: ScanReport, root: Path, wanted: set[str],
+                cache: ScanCache | None = None) -> tuple[ScanReport, dict[str, str]]:
+    """SHA-256 of each wanted asset; a file that cannot be hashed becomes an error on its asset.
+
+    Only these assets are hashed (flagged ones, and those an approval could
+    bind by hash): hashing is a full read, the scan itself reads headers.
+    """
     hashes: dict[str, str] = {}
     assets = []
     for result in scan.assets:
@@ -98,7 +110,7 @@ def hash_assets(scan: ScanReport, root: Path, wanted: set[str]) -> tuple[ScanRep
             assets.append(result)
             continue
         try:
-            hashes[result.path] = _content_hash(result, root)
+            hashes[result.path] = _content_hash(result, root, cache)
             assets.append(result)
         except OSError as exc:
             log.warning("cannot hash %s: %s", result.path, exc)
@@ -107,10 +119,12 @@ def hash_assets(scan: ScanReport, root: Path, wanted: set[str]) -> tuple[ScanRep
     return dataclasses.replace(scan, assets=tuple(assets)), hashes
 
 
-def _content_hash(result: AssetResult, root: Path) -> str:
+def _content_hash(result: AssetResult, root: Path, cache: ScanCache | None) -> str:
     if result.asset.kind is AssetKind.SEQUENCE:
-        return sequence_digest(sha256_file(root / m) for m in result.asset.members)
-    return sha256_file(root / result.path)
+        members = result.asset.members
+        per_file = file_hashes(root, members, cache)
+        return sequence_digest(per_file[m] for m in members)
+    return file_hashes(root, [result.path], cache)[result.path]
 
 
 def _policy_anchors(policy: Policy) -> str:

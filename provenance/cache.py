@@ -276,3 +276,24 @@ def open_cache(path: str | os.PathLike[str] | None, root: str | os.PathLike[str]
     except (OSError, sqlite3.Error) as exc:
         raise UsageError(f"cannot open the scan cache {chosen}: {exc}; pass --cache PATH or --no-cache") from None
 
+
+
+def file_hashes(root: str | os.PathLike[str], rels: Sequence[str], cache: ScanCache | None) -> dict[str, str]:
+    """SHA-256 of the files at ``rels`` under ``root``, from the cache where each is unchanged.
+
+    Raises ``OSError`` for a file that cannot be read. The key is taken before
+    the read, so a file that changes while it is hashed misses next time.
+    """
+    from .hashing import sha256_file
+
+    root_key = os.path.realpath(os.fspath(root))
+    entries = []
+    for rel in rels:
+        path = os.path.join(root_key, rel)
+        st = os.stat(path)
+        entries.append(FileEntry(rel, path, st.st_size, st.st_mtime_ns, st.st_ino))
+    known = cache.hashes(root_key, entries) if cache is not None else {}
+    fresh = [(e, sha256_file(e.abspath)) for e in entries if e.rel not in known]
+    if cache is not None and fresh:
+        cache.store_hashes(root_key, fresh)
+    return {**known, **{e.rel: digest for e, digest in fresh}}

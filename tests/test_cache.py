@@ -265,3 +265,35 @@ def test_time_is_not_part_of_the_key(tmp_path: Path) -> None:
     time.sleep(0.01)
     (root / "a.png").read_bytes()
     assert _scan(root, db)[0] == []
+
+
+def test_file_hashes_come_from_the_cache_until_the_file_changes(tmp_path: Path) -> None:
+    import hashlib
+
+    from provenance.cache import file_hashes
+
+    root, db = _tree(tmp_path / "d"), tmp_path / "cache.db"
+    real = hashlib.sha256((root / "a.png").read_bytes()).hexdigest()
+    with ScanCache(db) as cache:
+        assert file_hashes(root, ["a.png"], cache) == {"a.png": real}
+        entry = next(f for f in walk(root).files if f.rel == "a.png")
+        cache.store_hashes(str(root.resolve()), [(entry, "f" * 64)])  # plant a value only the cache knows
+    with ScanCache(db) as cache:
+        assert file_hashes(root, ["a.png"], cache) == {"a.png": "f" * 64}
+    _age(root / "a.png", when=OLD + 60)
+    with ScanCache(db) as cache:
+        assert file_hashes(root, ["a.png"], cache) == {"a.png": real}
+    assert file_hashes(root, ["a.png"], None) == {"a.png": real}
+
+
+def test_cli_audit_with_a_cache_reports_the_same_twice(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "d")
+    args = ["audit", str(root), "--format", "json", "--ledger", str(tmp_path / "none.db"),
+            "--cache", str(tmp_path / "c.db"), "--quiet"]
+    first = CliRunner().invoke(cli, args)
+    second = CliRunner().invoke(cli, args)
+    uncached = CliRunner().invoke(cli, [*args[:-3], "--no-cache"])
+    assert first.exit_code == second.exit_code == uncached.exit_code
+    strip = lambda text: {k: v for k, v in json.loads(text).items() if k not in ("generated_at", "created")}  # noqa: E731
+    assert strip(second.stdout) == strip(first.stdout) == strip(uncached.stdout)
+    assert not (tmp_path / "d" / "c.db").exists()

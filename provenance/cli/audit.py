@@ -11,7 +11,10 @@ import click
 
 from provenance.audit import FAIL_ON
 from provenance.audit_run import audit_delivery
+from provenance.cache import open_cache
 from provenance.errors import ProvenanceError
+from provenance.parallel import default_jobs
+from provenance.progress import ProgressBar
 from provenance.reports import FORMATS, ReportError, check_audit, render_report
 from provenance.reports.json_report import build
 
@@ -42,8 +45,16 @@ def _usage_exit(message: str) -> NoReturn:
               help="Exit 1 when anything reaches this severity.")
 @click.option("--trust-anchors", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="PEM file of C2PA trust anchors (repeatable; adds to the policy's).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Files read in parallel  [default: the number of usable cores].")
+@click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Scan cache (evidence and content hashes of unchanged files)  "
+                   "[default: $XDG_CACHE_HOME/provenance/scan-cache.sqlite3]. Never inside the delivery.")
+@click.option("--no-cache", is_flag=True, help="Read and hash every file; neither use nor update the scan cache.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar on stderr.")
 def audit_command(delivery: Path, ledger: Path | None, policy: Path | None, fmt: str, output: Path | None,
-                  fail_on: str, trust_anchors: tuple[Path, ...]) -> None:
+                  fail_on: str, trust_anchors: tuple[Path, ...], jobs: int | None, cache_path: Path | None,
+                  no_cache: bool, quiet: bool) -> None:
     """Audit DELIVERY: every generated asset against its written approval.
 
     Each asset gets a status (approved, unapproved, expired, revoked, stale,
@@ -52,10 +63,18 @@ def audit_command(delivery: Path, ledger: Path | None, policy: Path | None, fmt:
     configuration error; 3: the audit is incomplete (unreadable files, a ledger
     that fails verification) and nothing reached the threshold.
     """
+    progress = ProgressBar(enabled=False if quiet else None)
+    cache = None
     try:
-        result = audit_delivery(delivery, ledger, policy, read_trust_anchors(trust_anchors))
+        cache = None if no_cache else open_cache(cache_path, delivery)
+        result = audit_delivery(delivery, ledger, policy, read_trust_anchors(trust_anchors),
+                                jobs=jobs or default_jobs(), cache=cache, progress=progress)
     except ProvenanceError as exc:
         _usage_exit(str(exc))
+    finally:
+        progress.close()
+        if cache is not None:
+            cache.close()
     data = build(result, fail_on)
     write_output(render_report(data, fmt, root=delivery), output)
     sys.exit(data["summary"]["exit_code"])
