@@ -24,7 +24,7 @@ from provenance.models import Confidence, Evidence, ScanIssue, ScannerResult, Si
 from provenance.signatures import Field, match_fields
 from provenance.source import ScanInput
 
-from . import _riff_chunks
+from . import _id3_frames, _riff_chunks
 
 # Cover art makes tags of a few MB; the format allows 256 MB, which nobody needs.
 MAX_TAG_BYTES = 64 * 1024 * 1024
@@ -46,6 +46,8 @@ class Id3Scanner:
         if item.media_type == "audio/flac" and not head.startswith(b"ID3"):
             return ScannerResult()  # plain FLAC: Vorbis comments are the vorbis scanner's
         _check_declared_size(head)
+        if head.startswith(b"ID3"):
+            _id3_frames.check_tag(item.source.read_at(0, _id3_frames.tag_length(head)))
         tags = _load(item.source.stream(), required=head.startswith(b"ID3"))
         return ScannerResult(evidence=tuple(self._evidence(tags)) if tags is not None else ())
 
@@ -62,6 +64,7 @@ class Id3Scanner:
         for chunk in layout.find(*_CHUNK_IDS):
             raw = _riff_chunks.payload(item.source, chunk)
             _check_declared_size(raw)
+            _id3_frames.check_tag(raw)
             tags = _load(io.BytesIO(raw), required=True)
             if tags is not None:
                 evidence.extend(self._evidence(tags))
