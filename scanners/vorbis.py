@@ -53,6 +53,11 @@ class VorbisScanner:
             loader: type[FLAC] | type[OggFileType] | None = FLAC
         else:
             loader = _ogg_codec(item.source.head)
+            for magic in (b"\x03vorbis", b"OpusTags", b"\x03theora"):
+                at = item.source.head.find(magic)
+                if at >= 0:
+                    _check_comment_count(item.source.head[at + len(magic):])
+                    break
         if loader is None:
             return ScannerResult()  # an Ogg codec without Vorbis comments
         try:
@@ -109,7 +114,24 @@ def _check_flac_blocks(source: ByteSource) -> None:
         if pos + 4 + length > source.size:
             raise InputError("vorbis-malformed", f"FLAC metadata block at offset {pos} declares {length} bytes, "
                              f"{source.size - pos - 4} remain")
+        if header[0] & 0x7F == 4:  # VORBIS_COMMENT
+            _check_comment_count(source.read_at(pos + 4, min(length, 64 * 1024)))
         pos += 4 + length
         if header[0] & 0x80:
             return
     raise InputError("vorbis-malformed", f"more than {MAX_FLAC_BLOCKS} FLAC metadata blocks")
+
+
+def _check_comment_count(block: bytes) -> None:
+    """Refuse a comment list that claims more than ``MAX_COMMENTS`` entries.
+
+    mutagen builds every comment before we see any: a 16 MiB FLAC block of
+    empty comments costs seconds and hundreds of MB, an Ogg packet more.
+    """
+    if len(block) < 4:
+        return
+    vendor = int.from_bytes(block[:4], "little")
+    count = block[4 + vendor : 8 + vendor]
+    if len(count) == 4 and int.from_bytes(count, "little") > MAX_COMMENTS:
+        raise InputError("vorbis-too-many-comments",
+                         f"comment list claims {int.from_bytes(count, 'little')} entries (limit {MAX_COMMENTS})")
