@@ -8,8 +8,10 @@ makes the read-only promise hold in one place.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -35,13 +37,18 @@ class ByteSource:
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> ByteSource:
         # O_NOATIME where the platform allows it, so a scan leaves even atime alone.
-        flags = os.O_RDONLY | getattr(os, "O_NOATIME", 0) | getattr(os, "O_NOFOLLOW", 0)
+        # O_NONBLOCK: a file swapped for a FIFO after the walk would block open() forever.
+        base = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
-            fd = os.open(path, flags)
+            fd = os.open(path, base | getattr(os, "O_NOATIME", 0))
         except PermissionError:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            fd = os.open(path, base)
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise OSError(errno.EINVAL, "not a regular file (changed since the folder was listed)", os.fspath(path))
         raw = os.fdopen(fd, "rb", buffering=0)
-        size = os.fstat(fd).st_size
+        size = st.st_size
         return cls(raw, size, os.fspath(path))
 
     def close(self) -> None:
