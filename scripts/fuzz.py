@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import io
-import os
 import re
 import subprocess
 import sys
