@@ -24,6 +24,7 @@ from ._xmp_parse import MAX_PACKET, MAX_PACKETS, find_packets, parse_packet
 from .exif import iter_webp_chunks
 
 HEAD_SEARCH = 4 * 1024 * 1024
+HEADER_ONLY = frozenset({"image/x-exr", "image/x-dpx"})
 TAIL_SEARCH = 1024 * 1024
 _STD_XMP = b"http://ns.adobe.com/xap/1.0/\0"
 _EXT_XMP = b"http://ns.adobe.com/xmp/extension/\0"
@@ -76,6 +77,11 @@ class XmpScanner:
             "image/vnd.adobe.photoshop": _psd_packets,
         }
         walker = walkers.get(item.media_type)
+        if item.media_type in HEADER_ONLY:
+            # Frame formats keep metadata in a header; the pixel data after it
+            # cannot hold a packet, and reading megabytes per frame of a
+            # 200,000-frame delivery on network storage is the cost to avoid.
+            return find_packets(item.source.head)
         if walker is None:
             return _search(item.source)
         try:

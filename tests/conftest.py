@@ -14,3 +14,9 @@ def corpus() -> Path:
     if not (CORPUS / "INDEX.tsv").is_file():
         pytest.skip(f"real-file corpus not found at {CORPUS} (set PROVENANCE_CORPUS)")
     return CORPUS
+
+
+@pytest.fixture(autouse=True)
+def _private_scan_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scans and audits in tests cache into a temporary folder, never the user's ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))

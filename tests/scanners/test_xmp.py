@@ -184,3 +184,14 @@ def test_truncated_jpeg_still_falls_back_to_search() -> None:
     result = scan(cut, "image/jpeg")
     assert "xmp:photoshop:Credit" in found(result)
     assert result.errors
+
+
+def test_frame_formats_are_searched_in_their_header_only() -> None:
+    """An EXR frame's header can carry a packet; its pixel data is never searched."""
+    from provenance.source import HEAD_BYTES
+
+    header = b"v/1\x01\x02\x00\x00\x00" + GEMINI + b"\x00"
+    in_header = found(scan(header + b"\x00" * 1000, "image/x-exr"))
+    assert in_header["xmp:Iptc4xmpExt:DigitalSourceType"].signal is Signal.GENERATED
+    deep = scan(b"v/1\x01\x02\x00\x00\x00" + b"\x00" * HEAD_BYTES + GEMINI, "image/x-exr")
+    assert not deep.evidence
