@@ -167,13 +167,22 @@ class Ledger:
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[None]:
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise LedgerError(f"cannot write {self.path} ({exc}); nothing was recorded") from None
         try:
             yield
-        except BaseException:
-            self.db.rollback()
+            # COMMIT inside the try: a full disk can fail the commit itself, and the
+            # transaction must still be rolled back rather than left open.
+            self.db.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.rollback()
+            if isinstance(exc, sqlite3.OperationalError):
+                # Disk full, I/O error, lock timeout: SQLite's journal keeps the file whole.
+                raise LedgerError(f"cannot write {self.path} ({exc}); nothing was recorded") from None
             raise
-        self.db.execute("COMMIT")
 
     def _append_raw(self, event_type: str, ref: str, payload: dict[str, Any], actor: str) -> int:
         head = self.db.execute(f"SELECT seq, hash FROM {schema.EVENTS} ORDER BY seq DESC LIMIT 1").fetchone()
