@@ -65,6 +65,10 @@ class ByteSource:
         if offset < 0 or length <= 0 or offset >= self.size:
             return b""
         length = min(length, self.size - offset)
+        head = self._head
+        if head is not None and offset + length <= len(head):
+            # Header walkers make many small reads near the start; serve them from memory.
+            return head[offset : offset + length]
         self._raw.seek(offset)
         chunks = []
         while length > 0:

@@ -113,3 +113,13 @@ def test_verdict_names_generators_and_strongest_evidence_first() -> None:
 def test_evidence_values_are_trimmed() -> None:
     ev = Evidence("t", "l", "x" * 100_000, Signal.INFO, Confidence.HEURISTIC)
     assert len(ev.value) <= 401
+
+
+def test_reads_inside_the_head_match_reads_from_the_file(tmp_path) -> None:
+    data = bytes(range(256)) * 600  # larger than the cached head
+    path = tmp_path / "blob.bin"
+    path.write_bytes(data)
+    with ByteSource.open(path) as source:
+        _ = source.head
+        for offset, length in [(0, 10), (65_530, 20), (100_000, 50), (len(data) - 5, 50), (len(data), 1)]:
+            assert source.read_at(offset, length) == data[offset : offset + length]
