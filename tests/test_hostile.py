@@ -49,7 +49,9 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
 @pytest.fixture(scope="module")
 def scanned(suite: tuple[Path, list[Path]]) -> dict:
     root, _ = suite
-    cmd = [sys.executable, "-c", _MEASURE, sys.executable, "-m", "provenance", "scan", str(root), "--format", "json"]
+    cmd = [sys.executable, "-c", _MEASURE, sys.executable, "-m", "provenance", "scan", str(root), "--format", "json",
+           # One process reads every file, so its peak RSS is the worst case; no cache, so every file is read.
+           "--jobs", "1", "--no-cache", "--quiet"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=HANG_GUARD_S, check=True)
     return json.loads(done.stdout)
 
