@@ -93,7 +93,9 @@ def _walk_dir(path: str, rel: str, state: _State, depth: int) -> None:
                 continue
             st = entry.stat(follow_symlinks=False)
         except OSError as exc:
+            # Whatever sits there went unread, so the scan cannot call itself complete.
             state.skipped.append(Skipped(shown, f"cannot stat: {exc.strerror or exc}"))
+            state.problems.append(ScanIssue("unreadable-entry", f"{shown}: cannot stat: {exc.strerror or exc}"))
             continue
         if stat.S_ISDIR(st.st_mode):
             key = (st.st_dev, st.st_ino)
