@@ -60,10 +60,22 @@ def _re(pattern: str) -> re.Pattern[str]:
 A1111_INFOTEXT = r"Steps: \d+,.*(Sampler|CFG scale|Seed): "
 # A ComfyUI API or UI graph serialised as JSON.
 COMFY_GRAPH = r'"class_type"\s*:|"last_node_id"\s*:|"links"\s*:\s*\[\s*\[|"nodes"\s*:\s*\[\s*\{\s*"id"'
-# JSON holding a seed, a sampler and a step count, keys in any order. Anchored at
-# the start so the lookaheads run once, not once per character.
-GENERATION_JSON = (r'\A\s*\{(?=.*?"seed"\s*:)(?=.*?"sampler(_name)?"\s*:)'
-                   r'(?=.*?"(steps|num_inference_steps|ddim_steps)"\s*:)')
+# JSON holding a seed, a step count and a sampler, guidance scale or prompt, keys
+# in any order: what every diffusion front end records (mflux writes no sampler,
+# only seed/steps/guidance/prompt). Anchored at the start so the lookaheads run
+# once, not once per character.
+GENERATION_JSON = (r'\A\s*\{(?=.*?"seed"\s*:)'
+                   r'(?=.*?"(steps|num_inference_steps|ddim_steps)"\s*:)'
+                   r'(?=.*?"(sampler(_name)?|scheduler|guidance(_scale)?|cfg(_scale)?|scale|prompt)"\s*:)')
+# China's GB 45438-2025 implicit label as a JSON member inside another field
+# (EXIF UserComment, a comment tag): {"AIGC": {"Label": "1", ...}}, possibly as
+# an escaped JSON string. Label 1 = generated, 2/3 = possibly/suspected.
+AIGC_MEMBER = r'\bAIGC\\?"?\s*[:=]\s*"?\{[^{}]{0,512}?\\?"Label\\?"\s*:\s*\\?"?%s\b'
+# A1111 Extras tab (run_postprocessing writes ``postprocessing``, before 1.6 ``extras``):
+# a neural upscaler or face restorer named, not Lanczos/Nearest resampling.
+A1111_POSTPROCESS_MODEL = (r"\b(R-ESRGAN|ESRGAN|Real-?ESRGAN|SwinIR|LDSR|ScuNET|DAT|HAT|GFPGAN|CodeFormer)"
+                           r"|upscaler(\s*2)?:\s*(?!\s*(Lanczos|Nearest|None)\b)[^,\n]*\d+x"
+                           r"|\b\d+x[-_ ]?\w*(UltraSharp|AnimeSharp|Remacri|NMKD|Foolhardy)")
 # Fields where a tool writes its own name.
 SOFTWARE_FIELDS = (
     "*:software",
@@ -127,9 +139,13 @@ RULES: tuple[Rule, ...] = (
     # --- explicit declarations -------------------------------------------------
     Rule("NovelAI", G, DECL, ("png:*:title",), _re(r"^\s*AI generated image\s*$"),
          note="NovelAI titles its images 'AI generated image'"),
+    Rule("Google generative AI", M, DECL, ("*:credit",), _re(r"\bEdited with Google AI\b"),
+         note="Google Photos credits generative edits (Magic Editor, Reimagine) 'Edited with Google AI'"),
     Rule("Google generative AI", G, DECL, ("*:credit",),
-         _re(r"\bMade with Google AI\b|\bGoogle (Generative )?AI\b|\bGoogle Imagen\b|\bImagen [2-9]\b|\bGemini (AI|app|\d)"),
-         note="Google writes photoshop:Credit 'Made with Google AI'; a bare 'Google' or 'Imagen' credit is not enough"),
+         _re(r"\bMade with Google AI\b|\bGoogle (Generative )?AI\b|\bGoogle Imagen\b|\bImagen [2-9]\b"
+             r"|\bGemini (AI|app)\b"),
+         note="Google writes photoshop:Credit 'Made with Google AI'; a bare 'Google', 'Imagen' or 'Gemini' credit "
+              "(an agency, a studio) is not enough"),
     Rule(None, G, DECL, ("*:description", "*:title", "*:usercomment"),
          _re(r"^\s*(AI[- ]generated (image|content)|Created by Google Generative AI\.?)\s*$"),
          note="a field that says, in full, that the content was generated"),
@@ -137,11 +153,16 @@ RULES: tuple[Rule, ...] = (
          note="TC260 implicit label, Label=1: generated"),
     Rule("China AIGC label (GB 45438-2025)", G, HEUR, ("*:aigc", "*:tc260:aigc"), _re(r'"?Label"?\s*[:=]\s*"?[23]\b'),
          note="TC260 implicit label, Label=2/3: possibly or suspected generated"),
+    Rule("China AIGC label (GB 45438-2025)", G, DECL, ("*",), _re(AIGC_MEMBER % "1"),
+         note="TC260 implicit label carried as an AIGC member of another field's JSON, Label=1: generated"),
+    Rule("China AIGC label (GB 45438-2025)", G, HEUR, ("*",), _re(AIGC_MEMBER % "[23]"),
+         note="TC260 implicit label inside another field's JSON, Label=2/3: possibly or suspected generated"),
     Rule(None, M, DECL, ("xmp:*:aisystemused", "xmp:*:aisystemversionused", "xmp:*:aipromptinformation",
                          "xmp:*:aipromptwritername"), _re(r"\S"),
          note="IPTC 2025 AI fields: AI was used (at least modified); the DigitalSourceType decides generated"),
     Rule("Suno", G, DECL, ("*:comment", "*:*:comment", "*:comm", "*:comm:*", "*:©cmt", "*:icmt", "*:description", "*:©des"),
-         _re(r"\bmade with suno\b"), note="Suno export comment"),
+         _re(r"(\A|\n)\s*made with suno\b"),
+         note="Suno export comment: it starts with 'made with suno' (a human cover mentioning Suno does not)"),
     # --- generation records (prompts, graphs, sampler settings) ---------------
     Rule("AUTOMATIC1111", G, TOOL, ("*",), _re(A1111_INFOTEXT),
          variants=((_re(r"App: SD\.Next"), "SD.Next"),
@@ -157,7 +178,10 @@ RULES: tuple[Rule, ...] = (
     Rule("Fooocus", G, TOOL, ("*",), _re(r'"(full_prompt|fooocus_scheme|performance)"\s*:.*"(base_model|steps|sharpness)"'),
          note="Fooocus parameters JSON"),
     Rule("Fooocus", G, TOOL, ("*",), _re(r'"version"\s*:\s*"Fooocus v?\d'), note="Fooocus metadata JSON version"),
-    Rule("NovelAI", G, TOOL, ("*",), _re(r'"Software"\s*:\s*"NovelAI"|"signed_hash"\s*:\s*"'),
+    Rule("mflux", G, TOOL, ("*",), _re(r'"mflux_version"\s*:'), note="mflux (MLX FLUX) metadata JSON"),
+    Rule("AUTOMATIC1111", M, TOOL, ("png:*:postprocessing", "png:*:extras"), _re(A1111_POSTPROCESS_MODEL),
+         note="A1111 Extras tab: a neural upscaler / face restorer repainted the image (generated detail)"),
+    Rule("NovelAI", G, TOOL, ("*",), _re(r'\\?"Software\\?"\s*:\s*\\?"NovelAI|\\?"signed_hash\\?"\s*:\s*\\?"'),
          note="NovelAI metadata JSON (also the stealth payload)"),
     Rule("Easy Diffusion", G, TOOL, ("*",), _re(r'"use_stable_diffusion_model"\s*:'), note="Easy Diffusion JSON"),
     Rule("InvokeAI", G, TOOL, ("png:*:invokeai_metadata", "png:*:invokeai_graph", "png:*:invokeai_workflow",
