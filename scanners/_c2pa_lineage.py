@@ -42,8 +42,15 @@ GENERATIVE_TOOLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bSora\b", "OpenAI Sora"),
         (r"\bChatGPT\b", "OpenAI ChatGPT"),
         (r"\bAdobe[ _]Firefly\b", "Adobe Firefly"),
-        (r"\bImage Creator from Designer\b", "Microsoft Image Creator"),
+        (r"\bgpt-image-\d", "OpenAI gpt-image"),
+        (r"\bImage Creator from Designer\b|\bBing Image Creator\b", "Microsoft Image Creator"),
         (r"\bMicrosoft[ _]Responsible[ _]AI\b", "Microsoft Responsible AI"),
+        (r"\bMAI-Image-\d", "Microsoft MAI-Image"),
+        (r"\bStability[ _]AI\b", "Stability AI"),
+        (r"\bStable[ _](Diffusion|Image|Audio|Video)\b", "Stability AI"),
+        (r"\bMidjourney\b", "Midjourney"),
+        (r"\bGoogle Imagen\b|\bImagen [2-9]\b", "Google Imagen"),
+        (r"\bRunway[ _]?(ML|Gen-?\d)\b", "Runway"),
         (r"\bSuno\b", "Suno"),
         (r"\bCreated by Google Generative AI\b", "Google generative AI"),
         (r"\bAI Generated Image\b", "AI image generator"),
@@ -90,7 +97,8 @@ def _visit(ctx: _Ctx, label: str, *, component: bool, depth: int, seen: set[str]
     manifest = ctx.manifests[label]
     actions = _actions(manifest)
     inception = next((a for a in actions if a.get("action") in INCEPTIONS), None)
-    created = inception is None or inception.get("action") == "c2pa.created"
+    parent = _parent_ingredient(manifest, inception)
+    created = parent is None and (inception is None or inception.get("action") == "c2pa.created")
     where = f"c2pa:{label}"
     names = _claim_generators(manifest)
     declared_any = False
@@ -120,7 +128,6 @@ def _visit(ctx: _Ctx, label: str, *, component: bool, depth: int, seen: set[str]
         if name not in named:
                 out.append(Evidence(SCANNER, f"{where}:claim_generator", name, Signal.INFO, Confidence.TOOL_RECORD))
 
-    parent = _parent_ingredient(manifest, inception)
     for ing in _list(manifest.get("ingredients")):
         if not isinstance(ing, dict) or not isinstance(ing.get("active_manifest"), str):
             continue
@@ -151,7 +158,8 @@ def lineage_generated(manifests: dict[str, Any], label: str, depth: int = 0,
             if DST_TABLE[term][0] is Signal.GENERATED:
                 return True, _generator(_agent(inception, with_version=False), _description(inception), names)
     declared = any(_source_types(a) for a in actions)
-    if inception is None or inception.get("action") == "c2pa.created":
+    parent = _parent_ingredient(manifest, inception)
+    if parent is None and (inception is None or inception.get("action") == "c2pa.created"):
         legacy = any(isinstance(a, dict) and str(a.get("label", "")).startswith(LEGACY_GENAI_LABEL)
                      for a in _list(manifest.get("assertions")))
         if legacy:
@@ -161,7 +169,6 @@ def lineage_generated(manifests: dict[str, Any], label: str, depth: int = 0,
             if hit:
                 return True, hit
         return False, None
-    parent = _parent_ingredient(manifest, inception)
     if parent is not None and isinstance(parent.get("active_manifest"), str):
         return lineage_generated(manifests, parent["active_manifest"], depth + 1, seen | {label})
     return False, None
@@ -178,15 +185,18 @@ def _action_signal(term: str, *, is_inception: bool) -> Signal:
 
 def _tool_names(manifest: dict[str, Any], where: str, inception: dict[str, Any] | None,
                 generated: bool, out: list[Evidence]) -> set[str]:
-    """Evidence from generative tool names in a manifest that declares no source type."""
-    named: set[str] = set()
+    """Evidence from a generative tool name in a manifest that declares no source type.
+
+    One row per manifest: the claim generator is looked at first, then the
+    inception's agent and description (Designer names itself in all three).
+    """
     for location, text in _name_sources(manifest, inception):
         hit = _tool_match([(location, text)])
         if hit:
             signal = Signal.GENERATED if generated else Signal.MODIFIED
             out.append(Evidence(SCANNER, f"{where}:{location}", text, signal, Confidence.TOOL_RECORD, hit))
-            named.add(text)
-    return named
+            return {text}
+    return set()
 
 
 def _name_sources(manifest: dict[str, Any], inception: dict[str, Any] | None) -> list[tuple[str, str]]:
@@ -215,10 +225,18 @@ def _generator(agent: str | None, description: str | None, names: list[str]) -> 
 
 
 def _parent_ingredient(manifest: dict[str, Any], inception: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The ingredient an ``opened`` inception opened: referenced, else parentOf."""
-    if inception is None or inception.get("action") != "c2pa.opened":
-        return None
+    """The ingredient the asset derives from.
+
+    For an ``opened`` inception: the ingredient it references, else the
+    parentOf one. With no inception at all (older writers: DALL-E 3 through the
+    OpenAI API signed an active manifest holding only ``c2pa.converted`` over a
+    parentOf ingredient) the parentOf ingredient is the asset's source too.
+    """
     ingredients = [i for i in _list(manifest.get("ingredients")) if isinstance(i, dict)]
+    if inception is None:
+        return next((i for i in ingredients if i.get("relationship") == "parentOf"), None)
+    if inception.get("action") != "c2pa.opened":
+        return None
     params = _dict(inception.get("parameters"))
     refs: list[str] = []
     for key in ("ingredients", "ingredient"):

@@ -56,7 +56,7 @@ def _reader_types() -> frozenset[str]:
 
 class C2paScanner:
     id = "c2pa"
-    version = "1"
+    version = "2"
 
     def __init__(self) -> None:
         self._contexts: dict[str, c2pa.Context] = {}
