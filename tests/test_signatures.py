@@ -96,3 +96,40 @@ def test_huge_values_are_matched_on_a_bounded_prefix() -> None:
     value = INFOTEXT + "x" * 5_000_000
     (ev,) = match_fields("png", [Field("png:tEXt:parameters", value)])
     assert ev.generator == "AUTOMATIC1111" and len(ev.value) < 1000
+
+
+@pytest.mark.parametrize("fields,kind,generator", [
+    ([("exif:ExifIFD:UserComment", '{"AIGC": {"Label": "1", "ContentProducer": "0011911101"}}')],
+     "ai-generated", "China AIGC label (GB 45438-2025)"),
+    ([("exif:IFD0:XPComment", '{"AIGC": "{\\"Label\\": \\"1\\", \\"ProduceID\\": \\"7\\"}"}')],
+     "ai-generated", "China AIGC label (GB 45438-2025)"),
+    ([("exif:ExifIFD:UserComment", '{"prompt": "a fox", "seed": 7, "steps": 4, "guidance": 3.5}')],
+     "ai-generated", "Stable Diffusion (generic)"),
+    ([("exif:ExifIFD:UserComment", '{"model": "schnell", "seed": 7, "mflux_version": "0.9.3"}')],
+     "ai-generated", "mflux"),
+    ([("png:tEXt:postprocessing", "Postprocess upscale by: 4, Postprocess upscaler: R-ESRGAN 4x+")],
+     "ai-modified", "AUTOMATIC1111"),
+    ([("png:tEXt:extras", "GFPGAN visibility:1.0")], "ai-modified", "AUTOMATIC1111"),
+    ([("xmp:photoshop:Credit", "Edited with Google AI")], "ai-modified", "Google generative AI"),
+    ([("xmp:photoshop:Credit", "Made with Google AI")], "ai-generated", "Google generative AI"),
+    ([("id3:COMM", "made with suno studio; created=2025-06-01; id=1")], "ai-generated", "Suno"),
+    ([("exif:ExifIFD:UserComment", '{"Software": "NovelAI", "Comment": "{\\"signed_hash\\": \\"x\\"}"}')],
+     "ai-generated", "NovelAI"),
+])
+def test_variant_rules(fields: list[tuple[str, str]], kind: str, generator: str) -> None:
+    v = verdict(*fields)
+    assert v.kind.value == kind, v.reason
+    assert generator in v.generators
+
+
+@pytest.mark.parametrize("fields", [
+    [("png:tEXt:postprocessing", "Postprocess upscale by: 2, Postprocess upscaler: Lanczos")],
+    [("id3:COMM", "live cover of a song originally made with Suno")],
+    [("exif:ExifIFD:UserComment", '{"AIGC": {"Label": "0"}}')],
+    [("exif:ExifIFD:UserComment", '{"seed": 7, "steps": 3, "note": "a procedural noise bake"}')],
+    [("xmp:photoshop:Credit", "Gemini 3 Productions")],
+    [("vorbis:TITLE", "made with suno")],  # a title is the artist's words, not the exporter's
+])
+def test_variant_rules_never_ai(fields: list[tuple[str, str]]) -> None:
+    v = verdict(*fields)
+    assert not v.kind.is_ai, v.reason
