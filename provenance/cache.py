@@ -28,7 +28,7 @@ from .registry import ScannerRegistry
 from .source import ScanOptions
 from .walk import FileEntry
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # A file modified within this long before it was read may be modified again
 # within the same mtime tick without its key changing (coarse timestamps: ext4
 # ~4 ms, FAT 2 s, some NAS 1 s). Such rows are stored but never trusted, so the
@@ -45,7 +45,7 @@ _TRANSIENT_CODES = frozenset({"unreadable", "unreadable-sidecar", "scanner-bug"}
 # The other column of a row survives an update only while it still describes
 # the same bytes: same key, and trusted (see RACY_NS) when it was written.
 _KEPT = ("size = excluded.size AND mtime_ns = excluded.mtime_ns AND inode = excluded.inode "
-         f"AND mtime_ns < read_ns - {RACY_NS}")
+         f"AND ctime_ns = excluded.ctime_ns AND mtime_ns < read_ns - {RACY_NS}")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS file_state (
@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS file_state (
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
     inode INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
     sidecars TEXT NOT NULL,
     version TEXT NOT NULL,
     evidence TEXT,
@@ -166,14 +167,14 @@ class ScanCache:
         found: dict[str, FileScan] = {}
         for start in range(0, len(entries), _LOOKUP_BATCH):
             batch = entries[start : start + _LOOKUP_BATCH]
-            rows = self._select(root, [e.rel for e in batch], "size, mtime_ns, inode, read_ns, sidecars, version, evidence")
+            rows = self._select(root, [e.rel for e in batch], "size, mtime_ns, inode, read_ns, ctime_ns, sidecars, version, evidence")
             for entry in batch:
                 row = rows.get(entry.rel)
-                if row is None or row[6] is None or row[5] != version or not _same_file(row, entry):
+                if row is None or row[7] is None or row[6] != version or not _same_file(row, entry):
                     continue
-                if row[4] != sidecar_signature(entry):
+                if row[5] != sidecar_signature(entry):
                     continue
-                found[entry.rel] = self._decode(row[6])
+                found[entry.rel] = self._decode(row[7])
         self.hits += len(found)
         self.misses += len(entries) - len(found)
         return found
@@ -183,7 +184,7 @@ class ScanCache:
         if not cacheable(scan):
             return
         text = json.dumps(scan.to_dict(), separators=(",", ":"), ensure_ascii=False)
-        self._pending.append((root, entry.rel, entry.size, entry.mtime_ns, entry.inode,
+        self._pending.append((root, entry.rel, entry.size, entry.mtime_ns, entry.inode, entry.ctime_ns,
                               sidecar_signature(entry), version, text, self._started_ns))
         if len(self._pending) >= 2000:
             self.flush()
@@ -195,11 +196,13 @@ class ScanCache:
             self._db.execute("BEGIN")
             # A content hash stays valid across scanner upgrades while the file is unchanged.
             self._db.executemany(
-                """INSERT INTO file_state (root, rel, size, mtime_ns, inode, sidecars, version, evidence, read_ns)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """INSERT INTO file_state (root, rel, size, mtime_ns, inode, ctime_ns, sidecars, version, evidence,
+                                          read_ns)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (root, rel) DO UPDATE SET
                      sha256 = CASE WHEN {kept} THEN sha256 END,
                      read_ns = excluded.read_ns, size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode,
+                     ctime_ns = excluded.ctime_ns,
                      sidecars = excluded.sidecars, version = excluded.version, evidence = excluded.evidence""".format(
                     kept=_KEPT),
                 self._pending,
@@ -212,27 +215,28 @@ class ScanCache:
         found: dict[str, str] = {}
         for start in range(0, len(entries), _LOOKUP_BATCH):
             batch = entries[start : start + _LOOKUP_BATCH]
-            rows = self._select(root, [e.rel for e in batch], "size, mtime_ns, inode, read_ns, sha256")
+            rows = self._select(root, [e.rel for e in batch], "size, mtime_ns, inode, read_ns, ctime_ns, sha256")
             for entry in batch:
                 row = rows.get(entry.rel)
-                if row is not None and row[4] and _same_file(row, entry):
-                    found[entry.rel] = row[4]
+                if row is not None and row[5] and _same_file(row, entry):
+                    found[entry.rel] = row[5]
         return found
 
     def store_hashes(self, root: str, items: Iterable[tuple[FileEntry, str]]) -> None:
         self.flush()
-        rows = [(root, e.rel, e.size, e.mtime_ns, e.inode, digest, self._started_ns) for e, digest in items]
+        rows = [(root, e.rel, e.size, e.mtime_ns, e.inode, e.ctime_ns, digest, self._started_ns) for e, digest in items]
         with self._db:
             self._db.execute("BEGIN")
             # A hash may arrive before any evidence (or after the file changed): the
             # evidence column is then cleared, since it described other bytes.
             self._db.executemany(
-                """INSERT INTO file_state (root, rel, size, mtime_ns, inode, sidecars, version, evidence, sha256,
-                                          read_ns)
-                   VALUES (?, ?, ?, ?, ?, '', '', NULL, ?, ?)
+                """INSERT INTO file_state (root, rel, size, mtime_ns, inode, ctime_ns, sidecars, version, evidence,
+                                          sha256, read_ns)
+                   VALUES (?, ?, ?, ?, ?, ?, '', '', NULL, ?, ?)
                    ON CONFLICT (root, rel) DO UPDATE SET
                      evidence = CASE WHEN {kept} THEN evidence END,
                      read_ns = excluded.read_ns, size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode,
+                     ctime_ns = excluded.ctime_ns,
                      sha256 = excluded.sha256""".format(kept=_KEPT),
                 rows,
             )
@@ -252,9 +256,13 @@ class ScanCache:
 
 
 def _same_file(row: tuple[object, ...], entry: FileEntry) -> bool:
-    """Same (size, mtime_ns, inode), and the mtime was old enough when the file was read to be trusted."""
+    """Same (size, mtime_ns, inode, ctime_ns), and the file had been still for a while when it was read.
+
+    Rows are (size, mtime_ns, inode, read_ns, ctime_ns, ...). mtime alone is not
+    enough: ``touch -r`` puts it back after an in-place edit, but ctime moves.
+    """
     return (row[0] == entry.size and row[1] == entry.mtime_ns and row[2] == entry.inode
-            and entry.mtime_ns < int(row[3]) - RACY_NS)  # type: ignore[call-overload]
+            and row[4] == entry.ctime_ns and entry.mtime_ns < int(row[3]) - RACY_NS)  # type: ignore[call-overload]
 
 
 def check_outside(cache_path: str, roots: Iterable[str | os.PathLike[str]]) -> None:
@@ -291,7 +299,7 @@ def file_hashes(root: str | os.PathLike[str], rels: Sequence[str], cache: ScanCa
     for rel in rels:
         path = os.path.join(root_key, rel)
         st = os.stat(path)
-        entries.append(FileEntry(rel, path, st.st_size, st.st_mtime_ns, st.st_ino))
+        entries.append(FileEntry(rel, path, st.st_size, st.st_mtime_ns, st.st_ino, ctime_ns=st.st_ctime_ns))
     known = cache.hashes(root_key, entries) if cache is not None else {}
     fresh = [(e, sha256_file(e.abspath)) for e in entries if e.rel not in known]
     if cache is not None and fresh:

@@ -35,6 +35,8 @@ class FileEntry:
     mtime_ns: int
     inode: int
     sidecars: tuple[tuple[str, str], ...] = ()  # (kind, abspath): kind is "c2pa" or "xmp"
+    # ctime cannot be set back by a user (mtime can, with touch -r), so the cache keys on it too.
+    ctime_ns: int = 0
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,8 @@ class WalkResult:
 class _State:
     root_real: str
     follow_symlinks: bool
-    # (rel, abspath, size, mtime_ns, inode): a stat_result per file is ~10x larger and 200k of them add up.
-    files: list[tuple[str, str, int, int, int]] = field(default_factory=list)
+    # (rel, abspath, size, mtime_ns, inode, ctime_ns): a stat_result per file is ~10x larger, and 200k add up.
+    files: list[tuple[str, str, int, int, int, int]] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     problems: list[ScanIssue] = field(default_factory=list)
     visited: set[tuple[int, int]] = field(default_factory=set)
@@ -105,7 +107,7 @@ def _walk_dir(path: str, rel: str, state: _State, depth: int) -> None:
             state.visited.add(key)
             _walk_dir(entry.path, child_rel, state, depth + 1)
         elif stat.S_ISREG(st.st_mode):
-            state.files.append((child_rel, entry.path, st.st_size, st.st_mtime_ns, st.st_ino))
+            state.files.append((child_rel, entry.path, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
         else:
             state.skipped.append(Skipped(shown, "not a regular file (device, socket or pipe)"))
 
@@ -137,7 +139,7 @@ def _follow_link(entry: os.DirEntry[str], rel: str, state: _State, depth: int) -
             state.skipped.append(Skipped(shown, "symlink to a file inside the delivery (scanned at its real path)"))
         else:
             # Open the target itself: ByteSource refuses to open through a symlink.
-            state.files.append((rel, target, st.st_size, st.st_mtime_ns, st.st_ino))
+            state.files.append((rel, target, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
     else:
         state.skipped.append(Skipped(shown, "symlink to something that is not a regular file"))
 
@@ -184,6 +186,7 @@ def _pair(state: _State, root_path: str) -> WalkResult:
             mtime_ns=by_rel[rel][2],
             inode=by_rel[rel][3],
             sidecars=tuple(sorted(sidecars.get(rel, ()))),
+            ctime_ns=by_rel[rel][4],
         )
         for rel in sorted(assets)
     )

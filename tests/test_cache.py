@@ -81,7 +81,7 @@ def test_unchanged_tree_is_not_read_again_and_reports_the_same(tmp_path: Path) -
     assert json.loads(report1)["assets"][0]["verdict"] == "ai-generated"
 
 
-@pytest.mark.parametrize("change", ["mtime", "size", "sidecar", "replaced"])
+@pytest.mark.parametrize("change", ["mtime", "size", "sidecar", "replaced", "in-place, mtime restored"])
 def test_a_changed_file_is_read_again(tmp_path: Path, change: str) -> None:
     root, db = _tree(tmp_path / "d"), tmp_path / "cache.db"
     _scan(root, db)
@@ -95,6 +95,14 @@ def test_a_changed_file_is_read_again(tmp_path: Path, change: str) -> None:
     elif change == "sidecar":
         (root / "c.png.xmp").write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"><!-- edited --></x:xmpmeta>')
         _age(root / "c.png.xmp", when=OLD + 60)
+    elif change == "in-place, mtime restored":
+        # Same size, same inode, mtime put back as `touch -r` would: only ctime moves.
+        before = target.stat()
+        data = bytearray(target.read_bytes())
+        data[-20] ^= 0xFF
+        with open(target, "r+b") as fh:
+            fh.write(bytes(data))
+        os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
     else:  # a new file under the old name: new inode, same size and mtime
         shutil.copy2(target, root / "tmp.png")
         os.replace(root / "tmp.png", target)
