@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -110,7 +110,7 @@ def hash_assets(scan: ScanReport, root: Path, wanted: set[str],
             assets.append(result)
             continue
         try:
-            hashes[result.path] = _content_hash(result, root, cache)
+            hashes[result.path] = _content_hash(result, root, cache, scan.real_paths)
             assets.append(result)
         except OSError as exc:
             log.warning("cannot hash %s: %s", result.path, exc)
@@ -119,12 +119,12 @@ def hash_assets(scan: ScanReport, root: Path, wanted: set[str],
     return dataclasses.replace(scan, assets=tuple(assets)), hashes
 
 
-def _content_hash(result: AssetResult, root: Path, cache: ScanCache | None) -> str:
+def _content_hash(result: AssetResult, root: Path, cache: ScanCache | None, real_paths: Mapping[str, str]) -> str:
     if result.asset.kind is AssetKind.SEQUENCE:
         members = result.asset.members
-        per_file = file_hashes(root, members, cache)
+        per_file = file_hashes(root, members, cache, real_paths)
         return sequence_digest(per_file[m] for m in members)
-    return file_hashes(root, [result.path], cache)[result.path]
+    return file_hashes(root, [result.path], cache, real_paths)[result.path]
 
 
 def _policy_anchors(policy: Policy) -> str:

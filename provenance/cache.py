@@ -19,7 +19,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .errors import UsageError
@@ -286,7 +286,8 @@ def open_cache(path: str | os.PathLike[str] | None, root: str | os.PathLike[str]
 
 
 
-def file_hashes(root: str | os.PathLike[str], rels: Sequence[str], cache: ScanCache | None) -> dict[str, str]:
+def file_hashes(root: str | os.PathLike[str], rels: Sequence[str], cache: ScanCache | None,
+                real_paths: Mapping[str, str] | None = None) -> dict[str, str]:
     """SHA-256 of the files at ``rels`` under ``root``, from the cache where each is unchanged.
 
     Raises ``OSError`` for a file that cannot be read. The key is taken before
@@ -297,7 +298,8 @@ def file_hashes(root: str | os.PathLike[str], rels: Sequence[str], cache: ScanCa
     root_key = os.path.realpath(os.fspath(root))
     entries = []
     for rel in rels:
-        path = os.path.join(root_key, rel)
+        # A report path is printable; a name that is not UTF-8 is read at its real path.
+        path = (real_paths or {}).get(rel) or os.path.join(root_key, rel)
         st = os.stat(path)
         entries.append(FileEntry(rel, path, st.st_size, st.st_mtime_ns, st.st_ino, ctime_ns=st.st_ctime_ns))
     known = cache.hashes(root_key, entries) if cache is not None else {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 # Values read from files are attacker-controlled and may be megabytes long
@@ -329,6 +330,9 @@ class ScanReport:
     # Tree-level results that are not read failures (a manifest's missing file or
     # hash mismatch): reported, but they leave the scan complete.
     findings: tuple[ScanIssue, ...] = field(default=())
+    # Assets whose file is not simply root/path (a name that is not UTF-8, a followed symlink):
+    # where to read them. Not part of any report.
+    real_paths: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def complete(self) -> bool:

@@ -181,6 +181,8 @@ def scan_tree(
         tool_version=__version__,
         problems=tree.problems + manifest.problems,
         findings=manifest.findings,
+        real_paths={e.rel: e.abspath for e in tree.files
+                    if e.abspath != os.path.join(os.path.abspath(os.fspath(root)), e.rel)},
     )
 
 

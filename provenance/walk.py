@@ -178,6 +178,18 @@ def _pair(state: _State, root_path: str) -> WalkResult:
         else:
             assets.append(rel)
 
+    # Two raw names can print the same (b"\xff" and a literal "\\xff"): report both, scan neither.
+    shown: dict[str, list[str]] = {}
+    for rel in assets:
+        shown.setdefault(display_name(rel), []).append(rel)
+    problems = list(state.problems)
+    for printable, raws in shown.items():
+        if len(raws) > 1:
+            problems.append(ScanIssue("name-collision", f"{printable}: {len(raws)} files print as this name; "
+                                      "rename them so their names are UTF-8"))
+            skipped += [Skipped(printable, "name collides with another file's printable name") for _ in raws]
+            assets = [r for r in assets if r not in raws]
+
     files = tuple(
         FileEntry(
             rel=display_name(rel),
@@ -193,7 +205,7 @@ def _pair(state: _State, root_path: str) -> WalkResult:
     return WalkResult(
         files=files,
         skipped=tuple(sorted(skipped, key=lambda s: s.path)),
-        problems=tuple(state.problems),
+        problems=tuple(problems),
         package_manifest=manifest,
         policy_file=policy,
     )

@@ -120,3 +120,35 @@ def test_fifo_is_skipped(tmp_path: Path) -> None:
 def test_missing_root_raises(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         walk(tmp_path / "nope")
+
+
+def test_names_that_print_alike_are_both_reported(tmp_path: Path) -> None:
+    with open(os.fsencode(tmp_path) + b"/key\xff.png", "wb") as fh:
+        fh.write(b"x")
+    (tmp_path / "key\\xff.png").write_bytes(b"y")
+    result = walk(tmp_path)
+    assert result.files == ()
+    assert [p.code for p in result.problems] == ["name-collision"]
+    assert [s.path for s in result.skipped] == ["key\\xff.png", "key\\xff.png"]
+
+
+def test_audit_hashes_a_file_whose_name_is_not_utf8(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+    from PIL import Image, PngImagePlugin
+
+    from provenance.cli import cli
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "a cat\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 8x8")
+    raw = os.fsencode(tmp_path / "delivery") + b"/caf\xe9.png"
+    os.makedirs(os.path.dirname(raw))
+    Image.new("RGB", (8, 8)).save(raw.decode("utf-8", "surrogateescape"), format="PNG", pnginfo=info)
+    result = CliRunner().invoke(cli, ["audit", str(tmp_path / "delivery"), "--format", "json", "--no-cache",
+                                      "--ledger", str(tmp_path / "none.db")])
+    (asset,) = json.loads(result.stdout)["assets"]
+    assert asset["path"] == "caf\\xe9.png"
+    assert asset["status"] == "unapproved"
+    assert len(asset["sha256"]) == 64
+    assert not asset["errors"]
