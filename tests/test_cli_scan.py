@@ -95,3 +95,22 @@ def test_version_and_help_end_with_example() -> None:
     for args in (["--help"], ["scan", "--help"]):
         text = runner.invoke(cli, args).output.rstrip()
         assert "Example" in text.splitlines()[-3:][0] or "Example" in text[-300:]
+
+
+def test_output_into_a_missing_folder_is_a_usage_error_before_scanning(tmp_path: Path) -> None:
+    _png(tmp_path / "d" / "x.png")
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path / "d"), "--output", str(tmp_path / "nope" / "r.json")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_report_file_is_readable_by_the_group(tmp_path: Path) -> None:
+    _png(tmp_path / "d" / "x.png")
+    out = tmp_path / "r.json"
+    old = os.umask(0o022)
+    try:
+        assert CliRunner().invoke(cli, ["scan", str(tmp_path / "d"), "--format", "json", "-o", str(out)]).exit_code == 0
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o644

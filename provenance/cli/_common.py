@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -22,19 +23,52 @@ def read_trust_anchors(paths: Iterable[Path]) -> str:
     return "".join(texts)
 
 
+class OutputError(click.ClickException):
+    """The report could not be written; exit 2, as for other bad input."""
+
+    exit_code = 2
+
+
+def checked_output(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """Click callback: fail before any work when the report's folder does not exist."""
+    if value is not None and not value.parent.is_dir():
+        raise click.BadParameter(f"folder {value.parent} does not exist; create it or pick another path",
+                                 ctx=ctx, param=param)
+    return value
+
+
 def write_output(text: str, output: Path | None) -> None:
-    """Results go to stdout, or atomically to ``output``."""
+    """Results go to stdout, or atomically to ``output``.
+
+    The file gets the mode an ordinary write would give it (the existing
+    file's mode, else 0666 less the umask): a report is meant to be shared.
+    """
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     directory = output.parent if str(output.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=directory)
     try:
+        mode = stat.S_IMODE(os.stat(output).st_mode) if output.exists() else 0o666 & ~_umask()
+        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=directory)
+    except OSError as exc:
+        raise OutputError(f"cannot write {output}: {exc.strerror or exc}; pick a writable --output path") from None
+    try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, output)
+    except OSError as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise OutputError(f"cannot write {output}: {exc.strerror or exc}; pick a writable --output path") from None
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

@@ -18,7 +18,7 @@ from provenance.progress import ProgressBar
 from provenance.reports import FORMATS, ReportError, check_audit, render_report
 from provenance.reports.json_report import build
 
-from ._common import read_trust_anchors, write_output
+from ._common import checked_output, read_trust_anchors, write_output
 
 
 def _usage_exit(message: str) -> NoReturn:
@@ -39,7 +39,7 @@ def _usage_exit(message: str) -> NoReturn:
               help="Policy TOML (default: provenance.toml at the delivery root, else the built-in policy).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="Report format; json is the canonical form that `provenance report` re-renders.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), callback=checked_output,
               help="Write the report to this file instead of stdout.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="issue", show_default=True,
               help="Exit 1 when anything reaches this severity.")
@@ -88,7 +88,7 @@ def audit_command(delivery: Path, ledger: Path | None, policy: Path | None, fmt:
 @click.argument("audit_json", metavar="AUDIT.json", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
               help="Report format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), callback=checked_output,
               help="Write the report to this file instead of stdout.")
 @click.option("--thumbnails/--no-thumbnails", default=True, show_default=True,
               help="HTML: embed still thumbnails read from the delivery, if it is still at its audited path.")

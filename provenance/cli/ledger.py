@@ -20,7 +20,7 @@ from provenance.ledger import views
 from provenance.ledger.io import dumps, records_to_csv, to_flat
 from provenance.ledger.model import parse_category, parse_date
 
-from ._common import write_output
+from ._common import checked_output, write_output
 
 
 class _UsageFailure(click.ClickException):
@@ -228,7 +228,7 @@ def show_command(ref: str, as_of: str | None, fmt: str, ledger_path: Path | None
 
 @ledger_group.command("export", epilog=_example("provenance ledger export --format csv --output approvals.csv"))
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), callback=checked_output, help="Write to this file.")
 @_ledger_option
 def export_command(fmt: str, output: Path | None, ledger_path: Path | None) -> None:
     """Export every approval (revoked and superseded included); `ledger import` reads it back."""

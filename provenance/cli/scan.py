@@ -17,7 +17,7 @@ from provenance.scan_render import dumps, scan_to_dict, scan_to_table
 from provenance.source import ScanOptions
 from scanners import default_registry
 
-from ._common import read_trust_anchors, write_output
+from ._common import checked_output, read_trust_anchors, write_output
 
 
 @click.command(
@@ -27,7 +27,7 @@ from ._common import read_trust_anchors, write_output
 @click.argument("delivery", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), callback=checked_output,
               help="Write the report to this file instead of stdout.")
 @click.option("--trust-anchors", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="PEM file of C2PA trust anchors (repeatable).")
