@@ -176,3 +176,13 @@ def test_concurrent_cli_adds(db):
     assert [p.returncode for p in procs] == [0] * 4, errors
     assert len(json.loads(run(db, "list", "--format", "json").output)) == 20
     assert run(db, "verify").exit_code == 0
+
+
+def test_supersede_back_and_forth_is_refused(db):
+    add(db, "H-1", "--sha256", SHA_A, "--category", "final-deliverable")
+    add(db, "H-2", "--sha256", SHA_A, "--category", "final-deliverable")
+    assert run(db, "supersede", "H-1", "--by", "H-2").exit_code == 0
+    back = run(db, "supersede", "H-2", "--by", "H-1")
+    assert back.exit_code == 2 and len(back.output.strip().splitlines()) == 1
+    assert "H-1 is superseded by H-2" in back.output
+    assert listed(db) == {"H-1": "superseded", "H-2": "active"}

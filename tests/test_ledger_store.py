@@ -250,3 +250,74 @@ def test_four_processes_adding_at_once_lose_nothing(tmp_path):
         result = ledger.verify()
         assert result.ok, result.problems
         assert result.events == 101  # the init event, then one grant per add
+
+
+def test_supersede_by_a_superseded_approval_is_refused_so_no_cycle_forms(ledger):
+    grant(ledger, "H-1")
+    grant(ledger, "H-2")
+    grant(ledger, "H-3")
+    ledger.supersede("H-1", "H-2")
+    head = ledger.head_hash()
+    with pytest.raises(LedgerError, match=r"H-1 is superseded by H-2.*cycle"):
+        ledger.supersede("H-2", "H-1")
+    with pytest.raises(LedgerError, match=r"H-1 is itself superseded by H-2; .*H-2"):
+        ledger.supersede("H-3", "H-1")
+    assert ledger.head_hash() == head
+    assert {a.ref: a.superseded_by for a in ledger.approvals()} == {"H-1": "H-2", "H-2": None, "H-3": None}
+    ledger.supersede("H-2", "H-3")  # the chain H-1 -> H-2 -> H-3 is built in order
+    assert ledger.verify().ok
+
+
+def _import_csv(ledger: Ledger, tmp_path: Path, rows: str):
+    source = tmp_path / "approvals.csv"
+    source.write_text("ref,sha256,category,approver,superseded_by\n" + rows, encoding="utf-8")
+    return ledger.import_file(source)
+
+
+def test_import_refuses_a_supersession_cycle_and_names_the_line(ledger, tmp_path):
+    grant(ledger, "NFLX-GAI-0001")
+    head = ledger.head_hash()
+    with pytest.raises(LedgerError, match=r"approvals.csv line 3, field superseded_by: .*cycle.*H-1 -> H-2 -> H-1"):
+        _import_csv(ledger, tmp_path, f"H-1,{SHA_A},final-deliverable,Dana,H-2\n"
+                                      f"H-2,{SHA_A},final-deliverable,Dana,H-1\n")
+    with pytest.raises(LedgerError, match=r"line 4, field superseded_by: .*cycle.*H-1 -> H-2 -> H-3 -> H-1"):
+        _import_csv(ledger, tmp_path, f"H-1,{SHA_A},final-deliverable,Dana,H-2\n"
+                                      f"H-2,{SHA_A},final-deliverable,Dana,H-3\n"
+                                      f"H-3,{SHA_A},final-deliverable,Dana,H-1\n")
+    assert ledger.head_hash() == head
+    assert [a.ref for a in ledger.approvals()] == ["NFLX-GAI-0001"]
+
+
+def test_import_applies_a_supersession_chain_in_any_row_order(ledger, tmp_path):
+    # As `ledger export` writes it (sorted by ref), a later link may come first.
+    imported = _import_csv(ledger, tmp_path, f"B-2,{SHA_A},final-deliverable,Dana,C-3\n"
+                                             f"A-1,{SHA_A},final-deliverable,Dana,B-2\n"
+                                             f"C-3,{SHA_A},final-deliverable,Dana,\n")
+    assert {a.ref: a.superseded_by for a in imported} == {"B-2": "C-3", "A-1": "B-2", "C-3": None}
+    assert ledger.verify().ok
+
+
+def test_import_refuses_superseding_by_an_approval_already_superseded(ledger, tmp_path):
+    grant(ledger, "H-1")
+    grant(ledger, "H-2")
+    ledger.supersede("H-1", "H-2")
+    with pytest.raises(LedgerError, match=r"line 2, field ref: H-1 is itself superseded by H-2"):
+        _import_csv(ledger, tmp_path, f"H-3,{SHA_A},final-deliverable,Dana,H-1\n")
+
+
+def test_verify_flags_a_supersession_cycle_already_in_the_ledger(ledger, tmp_path):
+    # A ledger written before the rule: replay the events such a tool appended.
+    from provenance.ledger import chain
+
+    grant(ledger, "H-1")
+    grant(ledger, "H-2")
+    ledger.supersede("H-1", "H-2")
+    with ledger._write():
+        state = ledger._load(["H-1", "H-2"])
+        changed = {"h-2": state["h-2"].evolve(superseded_by="H-1")}
+        seq = ledger._append_raw("supersede", "H-2", {"by": "H-1"}, "old tool")
+        ledger.db["approvals"].upsert(chain.approval_row(changed["h-2"], seq), pk="ref")
+    result = ledger.verify()
+    assert not result.ok
+    assert result.problems == ("approvals H-1 -> H-2 -> H-1 supersede each other in a cycle, so none of them is "
+                               "in force; grant a new approval for the material they cover",)

@@ -69,8 +69,15 @@ def _writable(approval: Approval, action: str) -> None:
                           f"work on {approval.superseded_by} instead")
 
 
-def apply_event(state: State, event_type: str, ref: str, payload: dict[str, Any]) -> State:
-    """The approvals one event changes (keyed like ``state``); raises LedgerError if it is not allowed."""
+def apply_event(state: State, event_type: str, ref: str, payload: dict[str, Any], *,
+                strict: bool = True) -> State:
+    """The approvals one event changes (keyed like ``state``); raises LedgerError if it is not allowed.
+
+    ``strict=False`` is for replaying a stored log (``verify``): ledgers written
+    before the rule may hold a supersession by an already superseded approval.
+    That alone leaves a resolvable chain; a cycle is reported by
+    :func:`supersession_cycles` instead.
+    """
     if event_type in ("init", "migrate"):
         return {}
     if event_type == "grant":
@@ -100,8 +107,33 @@ def apply_event(state: State, event_type: str, ref: str, payload: dict[str, Any]
             raise LedgerError(f"{ref} cannot supersede itself; pass the newer approval's reference to --by")
         if new.revoked:
             raise LedgerError(f"{new.ref} is revoked and cannot replace {ref}; grant a new approval first")
+        if new.superseded_by and strict:
+            if new.superseded_by.casefold() == ref.casefold():
+                raise LedgerError(f"{new.ref} is superseded by {ref}, so {ref} cannot supersede it back (a cycle "
+                                  f"leaves neither in force); grant a new approval to replace {ref}")
+            raise LedgerError(f"{new.ref} is itself superseded by {new.superseded_by}; supersede {ref} by the "
+                              f"approval in force instead (e.g. {new.superseded_by})")
         return {ref.casefold(): current.evolve(superseded_by=new.ref)}
     raise LedgerError(f"unknown event type {event_type!r}")
+
+
+def supersession_cycles(state: State) -> list[tuple[str, ...]]:
+    """Each cycle of superseded_by links, as refs starting from the smallest key; none in a sound ledger."""
+    cycles: list[tuple[str, ...]] = []
+    done: set[str] = set()
+    for start in sorted(state):
+        path: list[str] = []
+        index: dict[str, int] = {}
+        key: str | None = start
+        while key is not None and key in state and key not in done and key not in index:
+            index[key] = len(path)
+            path.append(key)
+            nxt = state[key].superseded_by
+            key = nxt.casefold() if nxt else None
+        if key is not None and key in index:
+            cycles.append(tuple(state[k].ref for k in path[index[key]:]))
+        done.update(path)
+    return cycles
 
 
 def approval_row(approval: Approval, last_seq: int) -> dict[str, Any]:
