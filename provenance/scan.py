@@ -174,7 +174,8 @@ def scan_tree(
     groups = group_files(tree.files)
     assets = tuple(sorted((assemble(g, scans) for g in groups), key=lambda a: a.path))
     return ScanReport(
-        root=os.fspath(root),
+        # Absolute, so `provenance report` finds the files again from any working directory.
+        root=os.path.abspath(os.fspath(root)),
         assets=assets,
         skipped=tree.skipped,
         scanners=registry.info(),

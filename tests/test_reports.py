@@ -10,6 +10,7 @@ from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from provenance.audit import evaluate
@@ -155,3 +156,41 @@ def test_thumbnails_are_small_bounded_and_stay_inside_the_root(tmp_path: Path, m
     assert img.width <= thumbs.BOX[0] and img.height <= thumbs.BOX[1]
     monkeypatch.setattr(thumbs, "MAX_PIXELS", 1000)  # beyond the pixel budget: no thumbnail
     assert thumbs.thumbnails(data, root) == {}
+
+
+
+@pytest.fixture(scope="module")
+def demo_audit() -> dict:
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    proc = subprocess.run([sys.executable, "-m", "provenance", "audit", "sample_assets", "--format", "json"],
+                          cwd=REPO, capture_output=True, text=True, check=False, timeout=300)
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("damage", [
+    lambda d: d["assets"][0].pop("status"),
+    lambda d: d["assets"][0].__setitem__("severity", "CRITICAL"),
+    lambda d: d["assets"][0].__setitem__("approvals", None),
+    lambda d: d["assets"][0].__setitem__("evidence", [1]),
+    lambda d: d["findings"][0].pop("code"),
+    lambda d: d.__setitem__("fail_on", "bogus"),
+    lambda d: d.__setitem__("assets", {}),
+], ids=["no-status", "bad-severity", "null-approvals", "bad-evidence", "finding-no-code", "bad-fail-on",
+        "assets-not-list"])
+@pytest.mark.parametrize("fmt", ["csv", "junit", "html", "md", "table"])
+def test_a_damaged_saved_audit_is_a_one_line_error(tmp_path, demo_audit, damage, fmt) -> None:
+    from click.testing import CliRunner
+
+    from provenance.cli import cli
+
+    broken = json.loads(json.dumps(demo_audit))
+    damage(broken)
+    path = tmp_path / "audit.json"
+    path.write_text(json.dumps(broken))
+    result = CliRunner().invoke(cli, ["report", str(path), "--format", fmt])
+    assert result.exit_code == 2, result.output
+    assert "not a complete audit" in result.output

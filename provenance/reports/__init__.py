@@ -36,7 +36,46 @@ def check_audit(data: object) -> dict[str, Any]:
         found = data.get("schema") if isinstance(data, dict) else type(data).__name__
         raise ReportError(f"not a {AUDIT_SCHEMA} document (schema: {found!r}); "
                           "pass the JSON written by `provenance audit --format json`")
-    for key in ("assets", "findings", "summary"):
-        if not isinstance(data.get(key), (list, dict)):
-            raise ReportError(f"the audit has no valid {key!r}; re-run `provenance audit --format json`")
+    _expect(data, "assets", list, "the audit")
+    _expect(data, "findings", list, "the audit")
+    _expect(data, "summary", dict, "the audit")
+    _expect(data, "complete", bool, "the audit")
+    if data.get("fail_on") not in _FAIL_ON:
+        _broken(f"the audit's fail_on is {data.get('fail_on')!r}, not one of {', '.join(_FAIL_ON)}")
+    for i, asset in enumerate(data["assets"]):
+        where = f"asset {i + 1}"
+        if not isinstance(asset, dict):
+            _broken(f"{where} is not an object")
+        for key, kind in _ASSET_KEYS.items():
+            _expect(asset, key, kind, where)
+        if asset["status"] not in _STATUSES:
+            _broken(f"{where} has status {asset['status']!r}")
+        if asset["severity"] not in _SEVERITIES:
+            _broken(f"{where} has severity {asset['severity']!r}")
+        for item in (*asset["evidence"], *asset["approvals"], *asset["errors"]):
+            if not isinstance(item, dict):
+                _broken(f"{where} has an evidence, approval or error entry that is not an object")
+    for i, finding in enumerate(data["findings"]):
+        if not isinstance(finding, dict) or not isinstance(finding.get("code"), str) \
+                or finding.get("severity") not in _SEVERITIES:
+            _broken(f"finding {i + 1} lacks a code or a valid severity")
     return data
+
+
+# What the renderers read; anything else in a saved audit is carried, not trusted.
+_ASSET_KEYS: dict[str, type | tuple[type, ...]] = {
+    "path": str, "status": str, "verdict": str, "evidence": list, "approvals": list, "errors": list,
+    "c2pa": dict, "generators": list,
+}
+_STATUSES = ("approved", "unapproved", "expired", "revoked", "stale", "out-of-scope", "needs-review", "clean")
+_SEVERITIES = ("BLOCKER", "ISSUE", "FYI", None)
+_FAIL_ON = ("blocker", "issue", "fyi", "never")
+
+
+def _expect(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> None:
+    if not isinstance(obj.get(key), kind):
+        _broken(f"{where} has no valid {key!r}")
+
+
+def _broken(problem: str) -> None:
+    raise ReportError(f"not a complete audit: {problem}; re-run `provenance audit --format json`")
