@@ -186,3 +186,13 @@ def test_supersede_back_and_forth_is_refused(db):
     assert back.exit_code == 2 and len(back.output.strip().splitlines()) == 1
     assert "H-1 is superseded by H-2" in back.output
     assert listed(db) == {"H-1": "superseded", "H-2": "active"}
+
+
+def test_import_header_only_with_an_unknown_column_is_refused(db, tmp_path):
+    source = tmp_path / "approvals.csv"
+    source.write_text("ref,path,category,approver,bogus\n", encoding="utf-8")
+    result = run(db, "import", str(source))
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "approvals.csv line 1: unknown column 'bogus'" in result.output
+    source.write_text("ref,path,category,approver\n", encoding="utf-8")  # known columns, no rows: fine
+    assert run(db, "import", str(source)).exit_code == 0

@@ -92,6 +92,11 @@ def _flag(value: Any) -> bool:
     raise LedgerError(f"{value!r} is not true or false")
 
 
+def _field_name(key: object) -> str:
+    name = str(key).strip().lower().replace("-", "_")
+    return _ALIASES.get(name, name)
+
+
 def parse_record(raw: Mapping[str, Any], label: str, today: datetime.date,
                  base_dir: Path | None = None) -> ImportRecord:
     """Validate one record field by field, so the error names the field."""
@@ -99,8 +104,7 @@ def parse_record(raw: Mapping[str, Any], label: str, today: datetime.date,
     for key, value in raw.items():
         if key is None:
             raise LedgerError(f"{label}: more cells than columns; check for an unquoted comma")
-        name = str(key).strip().lower().replace("-", "_")
-        name = _ALIASES.get(name, name)
+        name = _field_name(key)
         if name not in _KNOWN:
             raise LedgerError(f"{label}: unknown field {key!r}; expected some of: {', '.join(CSV_FIELDS)}")
         data[name] = value
@@ -174,6 +178,12 @@ def _csv_records(path: Path, text: str) -> list[tuple[str, dict[str, Any]]]:
         raise LedgerError(f"{path.name} line {reader.line_num}: {exc}; fix the CSV quoting") from None
     if reader.fieldnames is None:
         raise LedgerError(f"{path.name} is empty; the first line must name the columns, e.g. ref,sha256,...")
+    # The header is checked even without rows: an unknown column aborts the import, rows or not.
+    for column in reader.fieldnames:
+        if _field_name(column) not in _KNOWN:
+            hint = " (an empty column name: check for a trailing comma)" if not column.strip() else ""
+            raise LedgerError(f"{path.name} line 1: unknown column {column!r}{hint}; rename or remove it "
+                              f"(expected some of: {', '.join(CSV_FIELDS)})")
     return out
 
 
