@@ -84,15 +84,20 @@ def read_ledger(cli_value: Path | None, policy_ledger: Path | None = None) -> tu
     try:
         ledger = open_ledger(path, read_only=True)
     except LedgerError as exc:
-        raise UsageError(f"cannot open the ledger {path}: {exc}; pass a provenance ledger with --ledger") from None
+        raise UsageError(f"cannot open the ledger {path}: {exc}") from None
     try:
-        approvals = ledger.approvals()
+        # Verify first: a row edited behind the tool's back may not even parse.
         verdict = ledger.verify()
         head = ledger.head_hash()
+        problems = tuple(str(p) for p in verdict.problems)
+        try:
+            approvals = ledger.approvals()
+        except (LedgerError, ValueError, KeyError, TypeError) as exc:
+            approvals = []
+            problems += (f"approvals table unreadable ({exc}); no approval could be applied",)
     finally:
         ledger.close()
-    problems = tuple(str(p) for p in verdict.problems)
-    state = "ok" if verdict.ok else "unverified"
+    state = "ok" if verdict.ok and not problems else "unverified"
     return approvals, LedgerInfo(str(path), state, head, len(approvals), problems)
 
 

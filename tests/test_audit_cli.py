@@ -190,3 +190,33 @@ def test_report_rejects_a_file_that_is_not_an_audit(tmp_path: Path):
     assert result.exit_code == 2 and "provenance.audit/1" in result.stderr
     bogus.write_text("{not json")
     assert invoke("report", str(bogus)).exit_code == 2
+
+
+def test_a_hand_edited_approvals_row_makes_the_audit_incomplete_not_a_crash(tmp_path) -> None:
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from provenance.cli import cli
+    from provenance.ledger import open_ledger
+
+    delivery = tmp_path / "d"
+    delivery.mkdir()
+    (delivery / "notes.txt").write_text("nothing generated here")
+    db = tmp_path / "ledger.db"
+    with open_ledger(db, create=True) as ledger:
+        ledger.add("GAI-1", path="x.png", categories=["final-deliverable"], approver="A")
+    for column, value in (("scopes_json", "garbage"), ("approved_on", "notadate")):
+        conn = sqlite3.connect(db)
+        conn.executescript("DROP TRIGGER IF EXISTS approvals_no_update;")
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(approvals)")]
+        if column not in columns:
+            conn.close()
+            continue
+        conn.execute(f"UPDATE approvals SET {column} = ?", (value,))
+        conn.commit()
+        conn.close()
+        result = CliRunner().invoke(cli, ["audit", str(delivery), "--ledger", str(db), "--format", "json",
+                                          "--no-cache"])
+        assert result.exit_code == 3, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
