@@ -196,3 +196,18 @@ def test_import_header_only_with_an_unknown_column_is_refused(db, tmp_path):
     assert "approvals.csv line 1: unknown column 'bogus'" in result.output
     source.write_text("ref,path,category,approver\n", encoding="utf-8")  # known columns, no rows: fine
     assert run(db, "import", str(source)).exit_code == 0
+
+
+@pytest.mark.parametrize("head", ["abc", "g" * 64, "a" * 63, "a" * 65])
+def test_verify_malformed_expect_head_is_a_usage_error(db, head):
+    add(db, "NFLX-GAI-0001", "--sha256", SHA_A, "--category", "final-deliverable")
+    result = run(db, "verify", "--expect-head", head)
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert f"--expect-head {head!r} is not a head hash" in result.output
+
+
+def test_verify_expect_head_accepts_the_printed_head_in_any_case(db):
+    add(db, "NFLX-GAI-0001", "--sha256", SHA_A, "--category", "final-deliverable")
+    head = json.loads(run(db, "verify", "--format", "json").output)["head"]
+    assert run(db, "verify", "--expect-head", head.upper()).exit_code == 0
+    assert run(db, "verify", "--expect-head", "0" * 64).exit_code == 1

@@ -240,11 +240,12 @@ def export_command(fmt: str, output: Path | None, ledger_path: Path | None) -> N
 
 @ledger_group.command("verify", epilog=_example("provenance ledger verify",
                                                 "provenance ledger verify --expect-head 3f1c…e9 --format json"))
-@click.option("--expect-head", help="A head hash recorded earlier (e.g. in an audit report) that must be in the chain.")
+@click.option("--expect-head", help="A head hash (sha256, 64 hex digits) recorded earlier, e.g. in an audit "
+                                    "report, that must be in the chain.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_ledger_option
 def verify_command(expect_head: str | None, fmt: str, ledger_path: Path | None) -> None:
-    """Recompute the hash chain and the derived state; exit 0 if intact, 1 if not.
+    """Recompute the hash chain and the derived state; exit 0 if intact, 1 if not, 2 on bad input.
 
     The output names the first bad event or row.
     """

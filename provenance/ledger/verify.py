@@ -8,6 +8,7 @@ one names the first bad event or row.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from sqlite_utils import Database
@@ -17,10 +18,23 @@ from .chain import EVENT_TYPES, State, apply_event, approval_row, event_hash, su
 from .model import LedgerError, VerifyResult
 
 MAX_PROBLEMS = 50
+_HEAD_RE = re.compile(r"[0-9a-f]{64}")
 _BEHIND = "behind the tool's back"
 
 
+def parse_head(value: str) -> str:
+    """A head hash as `ledger verify` prints it: sha256, 64 hex digits (any case)."""
+    text = str(value).strip().lower()
+    if not _HEAD_RE.fullmatch(text):
+        raise LedgerError(f"--expect-head {value!r} is not a head hash (64 hexadecimal digits); pass the full "
+                          f"head printed by `provenance ledger verify` or recorded in an audit report")
+    return text
+
+
 def verify_ledger(db: Database, expect_head: str | None = None) -> VerifyResult:
+    """Replay and compare; a malformed ``expect_head`` is refused (LedgerError) before anything is read."""
+    if expect_head is not None:
+        expect_head = parse_head(expect_head)
     problems: list[str] = []
     tables = set(db.table_names())
     missing = [t for t in schema.TABLES if t not in tables]
@@ -38,7 +52,7 @@ def verify_ledger(db: Database, expect_head: str | None = None) -> VerifyResult:
         if name not in present:
             problems.append(f"trigger {name} is missing (dropped {_BEHIND}); run `provenance ledger init` "
                             f"to restore it after checking the rest of this report")
-    if expect_head and expect_head.lower() not in seen:
+    if expect_head and expect_head not in seen:
         problems.append(f"expected head {expect_head} is not in the chain: events up to it were rewritten "
                         f"or removed")
     if len(problems) > MAX_PROBLEMS:
