@@ -171,3 +171,28 @@ def test_xmp_merge_keeps_foreign_properties() -> None:
     assert values == {"dst": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
                       "ai_system": "VendorGen"}
     assert merged.count(b"DigitalSourceType") == 2  # one open and one close tag: the old value is gone
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_symlink_is_refused_and_neither_link_nor_target_changes(tmp_path: Path, identity_dir: Path,
+                                                                 dry_run: bool) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "delivery").mkdir()
+    target = make_image(tmp_path / "real" / "plate.png", "PNG")
+    before = target.read_bytes()
+    link = tmp_path / "delivery" / "plate.png"
+    link.symlink_to(Path("..") / "real" / "plate.png")
+    code, _out, err = tag([link], identity_dir, "--c2pa", "off", *(["--dry-run"] if dry_run else []))
+    assert code == 1
+    assert f"{link}: is a symlink; tag the file it points to" in err
+    assert link.is_symlink() and os.readlink(link) == str(Path("..") / "real" / "plate.png")
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in (tmp_path / "delivery").iterdir()) == ["plate.png"]
+
+
+def test_check_writable_refuses_a_symlink(tmp_path: Path) -> None:
+    target = make_wav(tmp_path / "music.wav")
+    link = tmp_path / "link.wav"
+    link.symlink_to(target)
+    with pytest.raises(atomic.TagError, match="is a symlink; tag the file it points to"):
+        atomic.check_writable(link)

@@ -22,8 +22,19 @@ def _describe(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def refuse_symlink(path: Path) -> None:
+    """A link would be replaced by a regular file and its target left untagged: refuse it."""
+    if path.is_symlink():
+        try:
+            shown = f" ({os.readlink(path)})"
+        except OSError:
+            shown = ""
+        raise TagError(str(path), f"is a symlink; tag the file it points to{shown}")
+
+
 def check_writable(path: Path) -> None:
     """Refuse early, with the reason, when the file or its folder cannot be written."""
+    refuse_symlink(path)
     if not path.is_file():
         raise TagError(str(path), "not a regular file")
     if not os.access(path, os.W_OK):

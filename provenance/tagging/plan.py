@@ -20,6 +20,7 @@ from provenance.errors import UsageError
 from provenance.sniff import sniff
 
 from . import formats
+from .atomic import refuse_symlink
 from .spec import C2paMode, Declaration, TagConflict, TagError, make_declaration
 
 HEAD_BYTES = 64 * 1024
@@ -55,6 +56,7 @@ class FilePlan:
 def plan_file(job: TagJob, mode: C2paMode, *, force: bool, embeddable: bool) -> FilePlan:
     """The plan for one file; raises ``TagError``/``TagConflict`` when it cannot be tagged."""
     path = job.path
+    refuse_symlink(path)  # here too, so --dry-run says what a real run would refuse
     if not path.is_file():
         raise TagError(str(path), "no such file")
     try:
