@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
+from .manifest import SCANNER_ID as MANIFEST_SCANNER
 from .models import AssetResult, Confidence, ScanIssue, ScanReport, Signal
 from .policy import SEVERITY_RANK, Policy
+from .walk import PACKAGE_MANIFEST_NAME
 
 FAIL_ON = ("blocker", "issue", "fyi", "never")
 # Tree-level scan problems that are findings about the delivery, not gaps in the check.
 MANIFEST_FINDINGS = ("manifest-missing-file", "manifest-hash-mismatch")
-MANIFEST_NAME = "provenance-manifest.json"
+MANIFEST_NAME = PACKAGE_MANIFEST_NAME
 # When several approvals touch one asset and none approves it, the most
 # decisive answer is reported: an explicit revocation outranks lapse of time,
 # which outranks a content or scope mismatch.
@@ -221,13 +223,13 @@ def _review_reasons(result: AssetResult, policy: Policy) -> list[str]:
 
 
 def _manifest_findings(scan: ScanReport, policy: Policy) -> list[Finding]:
-    issues: list[ScanIssue] = [*getattr(scan, "findings", ()), *scan.problems]
+    issues: list[ScanIssue] = [*scan.findings, *scan.problems]
     return [Finding(i.code, policy.finding_severity(i.code), i.message)
             for i in issues if i.code in MANIFEST_FINDINGS]
 
 
 def _is_manifest_evidence(scanner: str, location: str) -> bool:
-    return scanner in ("manifest", "package-manifest") or location.startswith(MANIFEST_NAME)
+    return scanner == MANIFEST_SCANNER or location.startswith(MANIFEST_NAME)
 
 
 def _stripped_findings(audits: Sequence[AssetAudit], policy: Policy) -> list[Finding]:

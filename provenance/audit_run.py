@@ -19,6 +19,7 @@ from .cache import ScanCache, file_hashes
 from .hashing import sequence_digest
 from .models import AssetKind, AssetResult, ScanIssue, ScanReport, Skipped
 from .policy import Policy, load_policy
+from .registry import ScannerRegistry
 from .scan import Progress, ScanSettings, scan_tree
 from .source import ScanOptions
 
@@ -31,21 +32,24 @@ _PROBE = "0" * 64
 
 def audit_delivery(root: Path, ledger_path: Path | None, policy_path: Path | None, trust_pem: str = "",
                    today: date | None = None, *, jobs: int = 1, cache: ScanCache | None = None,
-                   progress: Progress | None = None) -> AuditResult:
+                   progress: Progress | None = None, registry: ScannerRegistry | None = None) -> AuditResult:
     """Audit one delivery folder. ``ledger_path`` is the ``--ledger`` value (resolved here).
 
     ``jobs``, ``cache`` and ``progress`` go to the scan; the cache also keeps
-    the content hashes of unchanged files.
+    the content hashes of unchanged files. ``registry`` defaults to the
+    built-in scanners.
     """
     if not root.is_dir():
         raise UsageError(f"delivery folder {root} not found; pass the folder to audit")
     policy = load_policy(policy_path, root)
     pem = trust_pem + _policy_anchors(policy)
     approvals, ledger = read_ledger(ledger_path, policy.ledger_path)
-    from scanners import default_registry  # built-ins live outside the core package
+    if registry is None:
+        from scanners import default_registry  # built-ins live outside the core package
 
+        registry = default_registry()
     settings = ScanSettings(options=ScanOptions(trust_anchors_pem=pem), jobs=jobs)
-    scan = scan_tree(root, default_registry(), settings, cache=cache, progress=progress)
+    scan = scan_tree(root, registry, settings, cache=cache, progress=progress)
     scan = drop_ignored(scan, policy)
     day = today or datetime.now(UTC).date()
     # First pass without content hashes tells which assets need one: anything flagged, or touched by an approval.

@@ -88,6 +88,7 @@ def scan_version(registry: ScannerRegistry, options: ScanOptions) -> str:
     parts += [f"scanner={info.id}:{info.version}" for info in registry.info()]
     parts.append(f"options={options!r}")
     parts.append(f"rules={signatures.RULES!r}")
+    parts.append(f"c2pa-names={signatures.C2PA_GENERATIVE_TOOLS!r}")
     parts.append(f"dst={sorted(dst.DST_TABLE.items())!r}")
     for part in parts:
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")

@@ -30,7 +30,7 @@ from .models import (
 from .registry import ScannerRegistry
 from .sequences import Group, frame_range_text, group_files
 from .sniff import sniff
-from .source import ByteSource, ScanInput, ScanOptions
+from .source import ByteSource, InputTooLarge, ScanInput, ScanOptions
 from .verdict import decide
 from .walk import FileEntry, WalkResult, walk
 
@@ -95,19 +95,19 @@ def scan_path(
     propagate_bugs: bool = False,
 ) -> FileScan:
     """Open one file read-only and scan it; I/O failures become per-file errors."""
-    try:
-        source = ByteSource.open(path)
-    except OSError as exc:
-        return FileScan(media_type="application/octet-stream",
-                        errors=(ScanIssue("unreadable", f"cannot open: {exc.strerror or exc}"),))
     side: dict[str, bytes] = {}
     side_errors: list[ScanIssue] = []
     for kind, side_path in sidecars:
         try:
             with ByteSource.open(side_path) as sc:
                 side[kind] = sc.read_all(MAX_SIDECAR_BYTES)
-        except (OSError, Exception) as exc:  # InputTooLarge or I/O
+        except (OSError, InputTooLarge) as exc:
             side_errors.append(ScanIssue("unreadable-sidecar", f"{os.path.basename(side_path)}: {exc}"))
+    try:
+        source = ByteSource.open(path)
+    except OSError as exc:
+        return FileScan(media_type="application/octet-stream",
+                        errors=(ScanIssue("unreadable", f"cannot open: {exc.strerror or exc}"), *side_errors))
     with source:
         try:
             head = source.head

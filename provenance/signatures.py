@@ -128,6 +128,33 @@ GENERATIVE_SOFTWARE = (
 )
 
 
+# Generative tools as C2PA manifests name them (softwareAgent, claim generator, action
+# description). Read only where a manifest declares no DigitalSourceType (Microsoft Designer,
+# Stability, older Bing): the DigitalSourceType, where present, decides.
+C2PA_GENERATIVE_TOOLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), name)
+    for pattern, name in (
+        (r"\bGPT-?4o\b", "OpenAI GPT-4o"),
+        (r"\bDALL[·\-. ]?E\b", "OpenAI DALL-E"),
+        (r"\bSora\b", "OpenAI Sora"),
+        (r"\bChatGPT\b", "OpenAI ChatGPT"),
+        (r"\bAdobe[ _]Firefly\b", "Adobe Firefly"),
+        (r"\bgpt-image-\d", "OpenAI gpt-image"),
+        (r"\bImage Creator from Designer\b|\bBing Image Creator\b", "Microsoft Image Creator"),
+        (r"\bMicrosoft[ _]Responsible[ _]AI\b", "Microsoft Responsible AI"),
+        (r"\bMAI-Image-\d", "Microsoft MAI-Image"),
+        (r"\bStability[ _]AI\b", "Stability AI"),
+        (r"\bStable[ _](Diffusion|Image|Audio|Video)\b", "Stability AI"),
+        (r"\bMidjourney\b", "Midjourney"),
+        (r"\bGoogle Imagen\b|\bImagen [2-9]\b", "Google Imagen"),
+        (r"\bRunway[ _]?(ML|Gen-?\d)\b", "Runway"),
+        (r"\bSuno\b", "Suno"),
+        (r"\bCreated by Google Generative AI\b", "Google generative AI"),
+        (r"\bAI Generated Image\b", "AI image generator"),
+    )
+)
+
+
 def _software_rules() -> tuple[Rule, ...]:
     return tuple(
         Rule(name, G, TOOL, SOFTWARE_FIELDS, _re(pattern), note="generative tool named as the writing software")

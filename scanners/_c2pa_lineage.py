@@ -17,12 +17,12 @@ type-checked before use.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from provenance.dst import DST_TABLE, dst_term
 from provenance.models import Confidence, Evidence, Signal
+from provenance.signatures import C2PA_GENERATIVE_TOOLS
 
 SCANNER = "c2pa"
 MAX_DEPTH = 16
@@ -34,28 +34,6 @@ LEGACY_GENAI_LABEL = "com.adobe.generative-ai"
 # Generators that sign C2PA without a digital source type, or that say what
 # they are only in a name or description. Used only where no source type is
 # declared at all in that manifest.
-GENERATIVE_TOOLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), name)
-    for pattern, name in (
-        (r"\bGPT-?4o\b", "OpenAI GPT-4o"),
-        (r"\bDALL[·\-. ]?E\b", "OpenAI DALL-E"),
-        (r"\bSora\b", "OpenAI Sora"),
-        (r"\bChatGPT\b", "OpenAI ChatGPT"),
-        (r"\bAdobe[ _]Firefly\b", "Adobe Firefly"),
-        (r"\bgpt-image-\d", "OpenAI gpt-image"),
-        (r"\bImage Creator from Designer\b|\bBing Image Creator\b", "Microsoft Image Creator"),
-        (r"\bMicrosoft[ _]Responsible[ _]AI\b", "Microsoft Responsible AI"),
-        (r"\bMAI-Image-\d", "Microsoft MAI-Image"),
-        (r"\bStability[ _]AI\b", "Stability AI"),
-        (r"\bStable[ _](Diffusion|Image|Audio|Video)\b", "Stability AI"),
-        (r"\bMidjourney\b", "Midjourney"),
-        (r"\bGoogle Imagen\b|\bImagen [2-9]\b", "Google Imagen"),
-        (r"\bRunway[ _]?(ML|Gen-?\d)\b", "Runway"),
-        (r"\bSuno\b", "Suno"),
-        (r"\bCreated by Google Generative AI\b", "Google generative AI"),
-        (r"\bAI Generated Image\b", "AI image generator"),
-    )
-)
 
 
 @dataclass(frozen=True)
@@ -212,7 +190,7 @@ def _name_sources(manifest: dict[str, Any], inception: dict[str, Any] | None) ->
 
 def _tool_match(sources: list[tuple[str, str]]) -> str | None:
     for _, text in sources:
-        for pattern, name in GENERATIVE_TOOLS:
+        for pattern, name in C2PA_GENERATIVE_TOOLS:
             if pattern.search(text):
                 return name
     return None

@@ -38,7 +38,9 @@ def test_each_scanner_module_contributes_exactly_one_scanner() -> None:
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
     out = []
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         full = f"{prefix}{name}"
         out.append((full, command))
         if isinstance(command, click.Group):

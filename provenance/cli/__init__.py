@@ -41,10 +41,6 @@ class _LazyGroup(click.Group):
             self.add_command(command, cmd_name)
         return command
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
-EXIT_INCOMPLETE = 3
 
 
 @click.group(

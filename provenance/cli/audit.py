@@ -104,5 +104,3 @@ def report_command(audit_json: Path, fmt: str, output: Path | None, thumbnails: 
     root = Path(str(data.get("root", ""))) if thumbnails and data.get("root") else None
     write_output(render_report(data, fmt, root=root), output)
 
-
-COMMANDS: list[click.Command] = [audit_command, report_command]

@@ -157,5 +157,3 @@ def _render(report: TagReport, dry_run: bool) -> None:
         summary += f"; manifest {report.manifest}"
     click.echo(summary)
 
-
-COMMANDS: list[click.Command] = [identity_group, tag_command]
