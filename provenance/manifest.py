@@ -357,12 +357,7 @@ def upsert_entries(
     """
     new = [_validated(e) for e in entries]
     path = os.fspath(manifest_path)
-    if os.path.exists(path):
-        current = load_manifest(path)
-        if current.errors:
-            raise ManifestError(f"{path}: will not rewrite a manifest with errors: {current.errors[0].message}")
-    else:
-        current = PackageManifest()
+    current = load_for_update(path)
     merged = {e.path: e for e in current.entries}
     merged.update((e.path, e) for e in new)
     stamp = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
@@ -374,6 +369,22 @@ def upsert_entries(
     )
     _write_atomic(path, dumps_manifest(result).encode("utf-8"))
     return result
+
+
+def load_for_update(manifest_path: str | os.PathLike[str]) -> PackageManifest:
+    """The manifest :func:`upsert_entries` would extend (empty if there is none yet).
+
+    Raises ``ManifestError`` when the file exists but cannot be fully read:
+    it would be lost if rewritten. The tagger calls this before writing any
+    file, so a bad manifest stops the run before anything changes.
+    """
+    path = os.fspath(manifest_path)
+    if not os.path.exists(path):
+        return PackageManifest()
+    current = load_manifest(path)
+    if current.errors:
+        raise ManifestError(f"{path}: will not rewrite a manifest with errors: {current.errors[0].message}")
+    return current
 
 
 def _validated(entry: ManifestEntry) -> ManifestEntry:

@@ -196,3 +196,34 @@ def test_check_writable_refuses_a_symlink(tmp_path: Path) -> None:
     link.symlink_to(target)
     with pytest.raises(atomic.TagError, match="is a symlink; tag the file it points to"):
         atomic.check_writable(link)
+
+
+def _bad_manifest_cases(tmp_path: Path) -> list[tuple[list[object], str, Path | None]]:
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    bogus = tmp_path / "provenance-manifest.json"
+    bogus.write_text('{"schema": "bogus", "assets": []}\n', encoding="utf-8")
+    return [
+        (["--manifest", "/nonexist/m.json"], "folder /nonexist does not exist", None),
+        ([], "unsupported schema 'bogus'", bogus),
+        (["--manifest", sub / "m.json"], "cannot be listed in it", None),
+    ]
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_manifest_problem_is_refused_before_any_file_is_written(tmp_path: Path, identity_dir: Path,
+                                                                 case: int) -> None:
+    png = make_image(tmp_path / "plate.png", "PNG")
+    before = png.read_bytes()
+    extra, message, existing = _bad_manifest_cases(tmp_path)[case]
+    kept = existing.read_bytes() if existing else None
+    code, out, err = tag([png], identity_dir, "--c2pa", "off", *extra)
+    assert code == 2, (out, err)
+    assert len(err.strip().splitlines()) == 1 and message in err and "nothing was tagged" in err
+    assert "manifest" in err and "tagged," not in out
+    assert png.read_bytes() == before
+    assert _leftovers(tmp_path) == []
+    if existing:
+        assert existing.read_bytes() == kept
+    # --dry-run writes nothing, so it does not need a writable manifest.
+    assert tag([png], identity_dir, "--c2pa", "off", "--dry-run", *extra)[0] == 0

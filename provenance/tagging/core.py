@@ -67,6 +67,8 @@ def tag_files(jobs: Sequence[TagJob], options: TagOptions) -> TagReport:
         raise UsageError("C2PA signing needs an identity: pass --identity DIR (or set PROVENANCE_IDENTITY), "
                          "or --c2pa off")
     manifest_path = options.manifest or _default_manifest(jobs)
+    if not options.dry_run:
+        _check_manifest(manifest_path, jobs)
     outcomes: list[FileOutcome] = []
     entries: list[manifest.ManifestEntry] = []
     for job in jobs:
@@ -169,11 +171,47 @@ def _default_manifest(jobs: Sequence[TagJob]) -> Path:
     return Path(os.path.commonpath(folders)) / PACKAGE_MANIFEST_NAME
 
 
+def _check_manifest(manifest_path: Path, jobs: Sequence[TagJob]) -> None:
+    """Refuse before any file is written when the manifest could not record the run.
+
+    The same checks ``manifest.upsert_entries`` applies at the end: the
+    existing manifest must be fully readable, and every file must get a valid
+    path relative to the manifest's folder.
+    """
+    folder = os.path.dirname(os.path.abspath(manifest_path))
+    done = "; nothing was tagged"
+    if not os.path.isdir(folder):
+        raise UsageError(f"manifest {manifest_path}: folder {folder} does not exist; create it or pass "
+                         f"--manifest in an existing folder{done}")
+    if os.path.isdir(manifest_path):
+        raise UsageError(f"manifest {manifest_path} is a folder; pass a file path, e.g. "
+                         f"{Path(manifest_path) / PACKAGE_MANIFEST_NAME}{done}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"manifest {manifest_path}: folder {folder} is read-only; make it writable or pass "
+                         f"another --manifest{done}")
+    try:
+        manifest.load_for_update(manifest_path)
+    except manifest.ManifestError as exc:
+        raise UsageError(f"manifest {exc}; fix it or move it aside, or pass another --manifest{done}") from None
+    for job in jobs:
+        try:
+            problem = manifest.path_problem(_manifest_rel(job.path, manifest_path))
+        except ValueError:  # Windows: another drive
+            problem = "on another drive"
+        if problem:
+            raise UsageError(f"manifest {manifest_path}: {job.path} cannot be listed in it ({problem}); pass "
+                             f"--manifest in a folder that contains every file{done}")
+
+
+def _manifest_rel(path: Path, manifest_path: Path) -> str:
+    rel = os.path.relpath(os.path.abspath(path), os.path.dirname(os.path.abspath(manifest_path)))
+    return Path(rel).as_posix()
+
+
 def _entry(plan: FilePlan, outcome: FileOutcome, manifest_path: Path) -> manifest.ManifestEntry:
-    rel = os.path.relpath(os.path.abspath(plan.path), os.path.dirname(os.path.abspath(manifest_path)))
     decl = plan.declaration
     return manifest.ManifestEntry(
-        path=Path(rel).as_posix(),
+        path=_manifest_rel(plan.path, manifest_path),
         sha256=outcome.sha256 or "",
         digital_source_type=decl.source_type_uri,
         size=plan.path.stat().st_size,
