@@ -4,6 +4,8 @@ Order matters: signing binds the final bytes, so the XMP/ID3/Vorbis/MP4 tags
 go in before the manifest is signed. Each file is staged in temporaries
 beside it, verified by reading it back, and only then swapped in (``atomic``).
 One file failing does not stop the others; it is reported and left untouched.
+Every file is planned (read only) before any is written, and the package
+manifest is checked then: if it could not record the run, nothing is written.
 """
 
 from __future__ import annotations
@@ -67,22 +69,32 @@ def tag_files(jobs: Sequence[TagJob], options: TagOptions) -> TagReport:
         raise UsageError("C2PA signing needs an identity: pass --identity DIR (or set PROVENANCE_IDENTITY), "
                          "or --c2pa off")
     manifest_path = options.manifest or _default_manifest(jobs)
-    if not options.dry_run:
-        _check_manifest(manifest_path, jobs)
-    outcomes: list[FileOutcome] = []
-    entries: list[manifest.ManifestEntry] = []
+    # Plan every file first (reads only), so the manifest is checked for the
+    # files that will really be tagged before any of them is written.
+    planned: list[FilePlan | FileOutcome] = []
     for job in jobs:
         try:
-            plan = plan_file(job, options.c2pa, force=options.force,
-                             embeddable=c2pa_signing.embeddable(_sniffed(job.path)))
-            if options.dry_run:
-                outcomes.append(FileOutcome(str(job.path), "would-tag", plan.media_type,
-                                            (*plan.writes, f"entry in {manifest_path}"), _c2pa_word(plan.c2pa)))
-                continue
+            planned.append(plan_file(job, options.c2pa, force=options.force,
+                                     embeddable=c2pa_signing.embeddable(_sniffed(job.path))))
+        except ProvenanceError as exc:
+            planned.append(_failed(job.path, exc))
+    to_tag = [p.path for p in planned if isinstance(p, FilePlan)]
+    if to_tag and not options.dry_run:
+        _check_manifest(manifest_path, to_tag)
+    outcomes: list[FileOutcome] = []
+    entries: list[manifest.ManifestEntry] = []
+    for plan in planned:
+        if isinstance(plan, FileOutcome):
+            outcomes.append(plan)
+            continue
+        if options.dry_run:
+            outcomes.append(FileOutcome(str(plan.path), "would-tag", plan.media_type,
+                                        (*plan.writes, f"entry in {manifest_path}"), _c2pa_word(plan.c2pa)))
+            continue
+        try:
             outcome = _execute(plan, options)
         except ProvenanceError as exc:
-            outcomes.append(FileOutcome(str(job.path), "failed", error=str(exc) if isinstance(exc, TagError)
-                                        else f"{job.path}: {exc}"))
+            outcomes.append(_failed(plan.path, exc))
             continue
         outcomes.append(outcome)
         entries.append(_entry(plan, outcome, manifest_path))
@@ -93,6 +105,10 @@ def tag_files(jobs: Sequence[TagJob], options: TagOptions) -> TagReport:
         except (OSError, ValueError) as exc:
             return replace(report, manifest_error=f"{manifest_path}: cannot record the tagged files: {exc}")
     return report
+
+
+def _failed(path: Path, exc: ProvenanceError) -> FileOutcome:
+    return FileOutcome(str(path), "failed", error=str(exc) if isinstance(exc, TagError) else f"{path}: {exc}")
 
 
 def _execute(plan: FilePlan, options: TagOptions) -> FileOutcome:
@@ -171,12 +187,12 @@ def _default_manifest(jobs: Sequence[TagJob]) -> Path:
     return Path(os.path.commonpath(folders)) / PACKAGE_MANIFEST_NAME
 
 
-def _check_manifest(manifest_path: Path, jobs: Sequence[TagJob]) -> None:
+def _check_manifest(manifest_path: Path, paths: Sequence[Path]) -> None:
     """Refuse before any file is written when the manifest could not record the run.
 
     The same checks ``manifest.upsert_entries`` applies at the end: the
-    existing manifest must be fully readable, and every file must get a valid
-    path relative to the manifest's folder.
+    existing manifest must be fully readable, and every file to be tagged must
+    get a valid path relative to the manifest's folder.
     """
     folder = os.path.dirname(os.path.abspath(manifest_path))
     done = "; nothing was tagged"
@@ -193,13 +209,13 @@ def _check_manifest(manifest_path: Path, jobs: Sequence[TagJob]) -> None:
         manifest.load_for_update(manifest_path)
     except manifest.ManifestError as exc:
         raise UsageError(f"manifest {exc}; fix it or move it aside, or pass another --manifest{done}") from None
-    for job in jobs:
+    for path in paths:
         try:
-            problem = manifest.path_problem(_manifest_rel(job.path, manifest_path))
+            problem = manifest.path_problem(_manifest_rel(path, manifest_path))
         except ValueError:  # Windows: another drive
             problem = "on another drive"
         if problem:
-            raise UsageError(f"manifest {manifest_path}: {job.path} cannot be listed in it ({problem}); pass "
+            raise UsageError(f"manifest {manifest_path}: {path} cannot be listed in it ({problem}); pass "
                              f"--manifest in a folder that contains every file{done}")
 
 
