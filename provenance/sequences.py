@@ -64,6 +64,11 @@ def frame_range_text(frames: Iterable[int]) -> str:
     frames = list(frames)
     if not frames:
         return ""
+    # The common case, one unbroken run, without FrameSet's parsing (it was a
+    # fifth of a warm rescan); gaps and steps keep fileseq's notation.
+    first, last = frames[0], frames[-1]
+    if last - first + 1 == len(frames) and all(b == a + 1 for a, b in zip(frames, frames[1:])):
+        return str(first) if first == last else f"{first}-{last}"
     return fileseq.FrameSet(frames).frameRange()
 
 
