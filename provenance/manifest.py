@@ -20,7 +20,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import __version__
@@ -66,6 +66,9 @@ class ManifestEntry:
     approval: str | None = None
     prompt_info: str | None = None
     c2pa: str | None = None  # "embedded" | "sidecar" | "none"
+    # Keys this schema does not define (vendor extensions such as "x-shot"), kept as read so a
+    # rewrite does not drop them. Never evidence: the scan ignores them.
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def signal(self) -> Signal:
@@ -74,6 +77,7 @@ class ManifestEntry:
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
+            **self.extra,
             "path": self.path,
             "sha256": self.sha256,
             "digital_source_type": self.digital_source_type,
@@ -95,6 +99,7 @@ class PackageManifest:
     tool: str | None = None
     errors: tuple[ScanIssue, ...] = ()
     readable: bool = True  # False: nothing in the file could be used
+    extra: Mapping[str, Any] = field(default_factory=dict)  # unknown top-level keys, kept on rewrite
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,10 @@ class ManifestCheck:
     evidence: Mapping[str, tuple[Evidence, ...]] = field(default_factory=dict)
     problems: tuple[ScanIssue, ...] = ()
     findings: tuple[ScanIssue, ...] = ()
+
+
+ENTRY_KEYS = ("path", "sha256", "digital_source_type", "size", "tool", "approval", "prompt_info", "c2pa")
+TOP_KEYS = ("schema", "vendor", "created", "tool", "assets")
 
 
 # --- validation -----------------------------------------------------------------
@@ -157,7 +166,9 @@ def entry_from_dict(data: object) -> ManifestEntry:
     if c2pa is not None and c2pa not in C2PA_MODES:
         raise ManifestError(f"c2pa must be one of {', '.join(C2PA_MODES)}")
     assert isinstance(path, str)
-    return ManifestEntry(path=path, sha256=sha.lower(), digital_source_type=dst, size=size, c2pa=c2pa, **texts)
+    extra = {k: v for k, v in data.items() if k not in ENTRY_KEYS}
+    return ManifestEntry(path=path, sha256=sha.lower(), digital_source_type=dst, size=size, c2pa=c2pa,
+                         extra=extra, **texts)
 
 
 # --- reading --------------------------------------------------------------------
@@ -242,6 +253,7 @@ def parse_manifest(data: bytes, max_entries: int = MAX_ENTRIES) -> PackageManife
         created=text("created"),
         tool=text("tool"),
         errors=tuple(errors),
+        extra={k: v for k, v in doc.items() if k not in TOP_KEYS},
     )
 
 
@@ -329,7 +341,7 @@ def entry_evidence(entry: ManifestEntry, *, bound: bool = True) -> tuple[Evidenc
 # --- writing (the tagger) ----------------------------------------------------------
 
 def manifest_to_dict(manifest: PackageManifest) -> dict[str, Any]:
-    data: dict[str, Any] = {"schema": SCHEMA}
+    data: dict[str, Any] = {**manifest.extra, "schema": SCHEMA}
     for key in ("vendor", "created", "tool"):
         value = getattr(manifest, key)
         if value is not None:
@@ -348,24 +360,41 @@ def upsert_entries(
     entries: Iterable[ManifestEntry],
     *,
     vendor: str | None = None,
+    default_vendor: str | None = None,
     now: dt.datetime | None = None,
 ) -> PackageManifest:
     """Add or replace entries (by path) and write the manifest atomically.
 
     Refuses to overwrite a manifest it cannot fully read, so a vendor's file is
     never lost to a parse error. Entries are validated as the reader would.
+
+    Keys the schema does not define (vendor extensions, per entry and at the
+    top level) are kept. A replaced entry keeps the old entry's extension keys
+    unless the new entry sets them: the tagger owns the declared fields, the
+    vendor owns its own keys.
+
+    ``vendor`` replaces the recorded vendor; ``default_vendor`` (what the
+    tagger passes: its identity's name) is recorded only when the manifest
+    names none yet. So when a second vendor tags files into an existing
+    manifest, ``vendor`` still names the one who started it; who signed each
+    file is in that file's C2PA credential.
     """
     new = [_validated(e) for e in entries]
     path = os.fspath(manifest_path)
     current = load_for_update(path)
     merged = {e.path: e for e in current.entries}
-    merged.update((e.path, e) for e in new)
+    for entry in new:
+        old = merged.get(entry.path)
+        if old is not None and old.extra:
+            entry = replace(entry, extra={**old.extra, **entry.extra})
+        merged[entry.path] = entry
     stamp = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
     result = PackageManifest(
         entries=tuple(sorted(merged.values(), key=lambda e: e.path)),
-        vendor=vendor if vendor is not None else current.vendor,
+        vendor=vendor or current.vendor or default_vendor,
         created=current.created or stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
         tool=f"provenance {__version__}",
+        extra=current.extra,
     )
     _write_atomic(path, dumps_manifest(result).encode("utf-8"))
     return result
@@ -393,7 +422,7 @@ def _validated(entry: ManifestEntry) -> ManifestEntry:
     except ManifestError as exc:
         raise ManifestError(f"{trim(entry.path, 200)}: {exc}") from None
     # Written with the canonical URI so every reader sees the same form.
-    return ManifestEntry(**{**checked.to_dict(), "digital_source_type": dst_uri(checked.digital_source_type)})
+    return replace(checked, digital_source_type=dst_uri(checked.digital_source_type))
 
 
 def _write_atomic(path: str, data: bytes) -> None:

@@ -255,3 +255,34 @@ def test_upsert_will_not_clobber_a_manifest_it_cannot_read(tmp_path):
     with pytest.raises(ManifestError):
         upsert_entries(path, [entry("a.png", b"1")])
     assert path.read_bytes() == b"{vendor's half-written file"
+
+
+def test_upsert_keeps_vendor_extension_keys_per_entry_and_top_level(tmp_path):
+    data = b"plate"
+    (tmp_path / "a.png").write_bytes(data)
+    write_manifest(tmp_path, [item("a.png", data, **{"x-shot": "sh010", "x-artist": {"name": "Ana", "id": 7}})],
+                   **{"x-vendor-job": "J-1234"})
+    path = tmp_path / PACKAGE_MANIFEST_NAME
+    assert load_manifest(path).entries[0].extra == {"x-shot": "sh010", "x-artist": {"name": "Ana", "id": 7}}
+    upsert_entries(path, [entry("b.png", b"2")], now=NOW)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["x-vendor-job"] == "J-1234"
+    first = {a["path"]: a for a in doc["assets"]}["a.png"]
+    assert first["x-shot"] == "sh010" and first["x-artist"] == {"name": "Ana", "id": 7}
+    # Re-tagging the same path replaces the declared fields and keeps the vendor's own keys,
+    # unless the new entry sets them.
+    upsert_entries(path, [ManifestEntry("a.png", sha(b"new"), "trainedAlgorithmicMedia", extra={"x-shot": "sh020"})],
+                   now=NOW)
+    again = {a["path"]: a for a in json.loads(path.read_text(encoding="utf-8"))["assets"]}["a.png"]
+    assert again["sha256"] == sha(b"new") and again["x-shot"] == "sh020" and again["x-artist"]["name"] == "Ana"
+    assert load_manifest(path).errors == ()
+
+
+def test_upsert_keeps_the_first_vendor_unless_one_is_set_explicitly(tmp_path):
+    path = tmp_path / PACKAGE_MANIFEST_NAME
+    upsert_entries(path, [entry("a.png", b"1")], default_vendor="Acme VFX", now=NOW)
+    assert load_manifest(path).vendor == "Acme VFX"
+    upsert_entries(path, [entry("b.png", b"2")], default_vendor="Other Studio", now=NOW)
+    assert load_manifest(path).vendor == "Acme VFX"
+    upsert_entries(path, [entry("c.png", b"3")], vendor="Acme VFX Ltd", default_vendor="Other Studio", now=NOW)
+    assert load_manifest(path).vendor == "Acme VFX Ltd"

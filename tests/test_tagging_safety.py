@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import errno
+import hashlib
+import json
 import os
 import stat
 from pathlib import Path
@@ -227,3 +229,22 @@ def test_manifest_problem_is_refused_before_any_file_is_written(tmp_path: Path, 
         assert existing.read_bytes() == kept
     # --dry-run writes nothing, so it does not need a writable manifest.
     assert tag([png], identity_dir, "--c2pa", "off", "--dry-run", *extra)[0] == 0
+
+
+def test_tagging_into_an_existing_manifest_keeps_its_vendor_and_extension_keys(tmp_path: Path,
+                                                                                identity_dir: Path) -> None:
+    first = make_wav(tmp_path / "first.wav")
+    digest = hashlib.sha256(first.read_bytes()).hexdigest()
+    manifest = tmp_path / "provenance-manifest.json"
+    manifest.write_text(json.dumps({
+        "schema": "provenance.package/1", "vendor": "Acme VFX", "x-vendor-job": "J-1234",
+        "assets": [{"path": "first.wav", "sha256": digest, "digital_source_type": "trainedAlgorithmicMedia",
+                    "x-shot": "sh010", "x-artist": "Ana"}]}), encoding="utf-8")
+    second = make_image(tmp_path / "second.png", "PNG")
+    code, out, err = tag([second], identity_dir)
+    assert code == 0, err
+    doc = json.loads(manifest.read_text(encoding="utf-8"))
+    assert doc["vendor"] == "Acme VFX" and doc["x-vendor-job"] == "J-1234"
+    assets = {a["path"]: a for a in doc["assets"]}
+    assert assets["first.wav"]["x-shot"] == "sh010" and assets["first.wav"]["x-artist"] == "Ana"
+    assert set(assets) == {"first.wav", "second.png"}

@@ -82,7 +82,8 @@ def identity_init(directory: Path, name: str | None) -> None:
 @click.option("--chain", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Your own PEM chain, leaf first, without the root (with --key).")
 @click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path),
-              help="Package manifest to update [default: provenance-manifest.json in the files' common folder].")
+              help="Package manifest to update [default: provenance-manifest.json in the files' common folder]. "
+                   "An existing manifest keeps its vendor and its extension keys.")
 @click.option("--dry-run", is_flag=True, help="Say what would be written; write nothing.")
 @click.option("--force", is_flag=True, help="Replace a different existing declaration or .c2pa sidecar.")
 def tag_command(files: tuple[Path, ...], from_csv: Path | None, source_type: str | None, tool: str | None,

@@ -101,7 +101,8 @@ def tag_files(jobs: Sequence[TagJob], options: TagOptions) -> TagReport:
     report = TagReport(tuple(outcomes), None if options.dry_run else str(manifest_path))
     if entries:
         try:
-            manifest.upsert_entries(manifest_path, entries, vendor=options.identity.name if options.identity else None)
+            manifest.upsert_entries(manifest_path, entries,
+                                    default_vendor=options.identity.name if options.identity else None)
         except (OSError, ValueError) as exc:
             return replace(report, manifest_error=f"{manifest_path}: cannot record the tagged files: {exc}")
     return report
