@@ -135,6 +135,7 @@ class ScanCache:
         # Equal evidence JSON gives one shared FileScan: 200,000 identical EXR
         # frames then cost one record, not 200,000.
         self._interned: dict[str, FileScan] = {}
+        self._encoded: dict[FileScan, str] = {}
         self.hits = 0
         self.misses = 0
 
@@ -184,7 +185,12 @@ class ScanCache:
         """Remember ``scan`` for ``entry`` (written in batches; see :meth:`flush`)."""
         if not cacheable(scan):
             return
-        text = json.dumps(scan.to_dict(), separators=(",", ":"), ensure_ascii=False)
+        text = self._encoded.get(scan)
+        if text is None:
+            # Frames of one sequence usually scan alike: encode each distinct scan once.
+            text = json.dumps(scan.to_dict(), separators=(",", ":"), ensure_ascii=False)
+            if len(self._encoded) < 100_000:
+                self._encoded[scan] = text
         self._pending.append((root, entry.rel, entry.size, entry.mtime_ns, entry.inode, entry.ctime_ns,
                               sidecar_signature(entry), version, text, self._started_ns))
         if len(self._pending) >= 2000:

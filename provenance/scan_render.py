@@ -29,6 +29,30 @@ def dumps(data: Any) -> str:
     return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
+def dumps_listing(data: dict[str, Any], listed: tuple[str, ...] = ("assets", "skipped")) -> str:
+    """Deterministic JSON with one line per element of the ``listed`` arrays.
+
+    The same document as :func:`dumps`, laid out for 200,000-asset reports:
+    each asset is encoded by the C encoder on its own line (greppable, and a
+    third of the time of an indented dump), the rest indented as usual.
+    """
+    lines = ["{"]
+    keys = sorted(data)
+    for i, key in enumerate(keys):
+        comma = "," if i < len(keys) - 1 else ""
+        value = data[key]
+        if key in listed and isinstance(value, list) and value:
+            items = [json.dumps(item, sort_keys=True, ensure_ascii=False) for item in value]
+            lines.append(f"  {json.dumps(key)}: [")
+            lines.append(",\n".join(f"    {item}" for item in items))
+            lines.append(f"  ]{comma}")
+        else:
+            text = json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+            lines.append(f"  {json.dumps(key)}: {text}{comma}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def scan_to_table(report: ScanReport) -> str:
     rows = [("PATH", "VERDICT", "GENERATOR", "CONFIDENCE", "C2PA")]
     for a in report.assets:

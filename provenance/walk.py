@@ -61,6 +61,8 @@ class _State:
 
 def display_name(name: str) -> str:
     """A printable path: bytes that are not UTF-8 show as escapes, never crash."""
+    if name.isascii():
+        return name  # nearly every name on a delivery; skips an encode/decode per file
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 

@@ -114,3 +114,15 @@ def test_report_file_is_readable_by_the_group(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert out.stat().st_mode & 0o777 == 0o644
+
+
+def test_listing_layout_is_the_same_document_as_indented_json() -> None:
+    from provenance.scan_render import dumps, dumps_listing
+
+    data = {"schema": "s", "assets": [{"b": 1, "a": [1, {"z": "é", "y": None}]}, {"path": "x"}], "skipped": [],
+            "problems": [{"code": "c"}], "root": "/r"}
+    text = dumps_listing(data)
+    assert json.loads(text) == data
+    assert text.count("\n") == len(text.splitlines())
+    assert '    {"a": [1, {"y": null, "z": "é"}], "b": 1},' in text.splitlines()
+    assert json.loads(dumps(data)) == json.loads(text)
