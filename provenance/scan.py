@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -327,7 +328,7 @@ def _fingerprint(scan: FileScan) -> tuple[object, ...]:
     return (
         decide(scan.evidence).kind,
         tuple(sorted(
-            (e.scanner, e.location, e.signal, e.confidence, e.generator,
+            (e.scanner, _UUID.sub("<uuid>", e.location), e.signal, e.confidence, e.generator,
              e.value if e.confidence in _CLAIM_CONFIDENCE else "")
             for e in scan.evidence
         )),
@@ -337,3 +338,6 @@ def _fingerprint(scan: FileScan) -> tuple[object, ...]:
 
 
 _CLAIM_CONFIDENCE = frozenset({Confidence.SIGNED_DECLARATION, Confidence.DECLARATION})
+# Every signed frame has its own C2PA manifest label (a fresh urn:uuid), like a capture
+# date: it must not split a run of frames that declare the same thing.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

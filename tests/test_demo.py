@@ -52,6 +52,9 @@ def test_committed_demo_shows_every_status_and_exits_1() -> None:
     assert not any(p.startswith("_approvals/") for p in statuses), "the approvals folder is not a deliverable"
     sequence = next(a for a in report["assets"] if a["path"].endswith("####.exr"))
     assert sequence["frames"] == "1001-1024"
+    # Each tagged frame carries its own signed manifest (its own label): still one generated range.
+    assert [(s["frames"], s["verdict"]) for s in sequence["segments"]] == [
+        ("1001-1009", "no-evidence"), ("1010-1014", "ai-modified"), ("1015-1024", "no-evidence")]
 
 
 def test_generator_rebuilds_the_same_demo(tmp_path: Path) -> None:
