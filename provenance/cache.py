@@ -47,6 +47,9 @@ _TRANSIENT_CODES = frozenset({"unreadable", "unreadable-sidecar", "scanner-bug"}
 _KEPT = ("size = excluded.size AND mtime_ns = excluded.mtime_ns AND inode = excluded.inode "
          f"AND ctime_ns = excluded.ctime_ns AND mtime_ns < read_ns - {RACY_NS}")
 
+# Decoded scans kept for reuse: equal frames share one record, bounded so memory stays flat.
+_INTERNED_MAX = 10_000
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS file_state (
     root TEXT NOT NULL,
@@ -135,7 +138,6 @@ class ScanCache:
         # Equal evidence JSON gives one shared FileScan: 200,000 identical EXR
         # frames then cost one record, not 200,000.
         self._interned: dict[str, FileScan] = {}
-        self._encoded: dict[FileScan, str] = {}
         self.hits = 0
         self.misses = 0
 
@@ -185,12 +187,7 @@ class ScanCache:
         """Remember ``scan`` for ``entry`` (written in batches; see :meth:`flush`)."""
         if not cacheable(scan):
             return
-        text = self._encoded.get(scan)
-        if text is None:
-            # Frames of one sequence usually scan alike: encode each distinct scan once.
-            text = json.dumps(scan.to_dict(), separators=(",", ":"), ensure_ascii=False)
-            if len(self._encoded) < 100_000:
-                self._encoded[scan] = text
+        text = json.dumps(scan.to_dict(), separators=(",", ":"), ensure_ascii=False)
         self._pending.append((root, entry.rel, entry.size, entry.mtime_ns, entry.inode, entry.ctime_ns,
                               sidecar_signature(entry), version, text, self._started_ns))
         if len(self._pending) >= 2000:
@@ -257,7 +254,7 @@ class ScanCache:
         scan = self._interned.get(text)
         if scan is None:
             scan = FileScan.from_dict(json.loads(text))
-            if len(self._interned) < 100_000:
+            if len(self._interned) < _INTERNED_MAX:
                 self._interned[text] = scan
         return scan
 
