@@ -13,12 +13,13 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from provenance.errors import UsageError
+from provenance.errors import InputError, UsageError
 from provenance.models import C2paState, C2paStatus, ScanIssue, ScannerResult
 from provenance.sniff import C2PA_READABLE
 from provenance.source import ByteSource, ScanInput
 
 from ._c2pa_lineage import store_evidence
+from ._png_chunks import ChunkStorm, decode_text, iter_chunks, read_chunk
 
 if TYPE_CHECKING:
     import c2pa
@@ -56,7 +57,7 @@ def _reader_types() -> frozenset[str]:
 
 class C2paScanner:
     id = "c2pa"
-    version = "2"
+    version = "3"
 
     def __init__(self) -> None:
         self._contexts: dict[str, c2pa.Context] = {}
@@ -76,9 +77,12 @@ class C2paScanner:
     def scan(self, item: ScanInput) -> ScannerResult:
         sidecar = item.sidecars.get("c2pa")
         if sidecar is None and not self._worth_reading(item):
-            return ScannerResult()
+            return _compressed_xmp_pointer(item)
         mime = item.media_type if item.media_type.lower() in _reader_types() else "application/octet-stream"
-        return self._read(item, mime, sidecar)
+        result = self._read(item, mime, sidecar)
+        if result.c2pa is None and sidecar is None:
+            return _compressed_xmp_pointer(item)
+        return result
 
     def _worth_reading(self, item: ScanInput) -> bool:
         if item.media_type in _STORE_TYPES:
@@ -235,10 +239,39 @@ def _status(store: dict[str, Any], state: str | None, failures: tuple[str, ...],
     )
 
 
+def _compressed_xmp_pointer(item: ScanInput) -> ScannerResult:
+    """A remote manifest pointer inside a PNG's compressed XMP (iTXt), which no byte search sees.
+
+    c2pa-rs does not look there either, but the file still says its
+    credentials live at a URL: report ``remote``, never fetch it.
+    """
+    if item.media_type != "image/png":
+        return ScannerResult()
+    try:
+        for count, chunk in enumerate(iter_chunks(item.source)):
+            if count > MAX_UNITS:
+                break
+            if chunk.type != b"iTXt":
+                continue
+            body = read_chunk(item.source, chunk)
+            if not body.startswith(b"XML:com.adobe.xmp\0") or body[len(b"XML:com.adobe.xmp\0")] != 1:
+                continue
+            text = decode_text(chunk.type, body)
+            match = _POINTER.search(text.value) if text is not None else None
+            if match:
+                return _remote(match.group(1), sidecar=False)
+    except (InputError, ChunkStorm, IndexError):
+        pass  # the png and xmp scanners report a damaged file; this is only a pointer search
+    return ScannerResult()
+
+
 def _remote(message: str, sidecar: bool) -> ScannerResult:
     match = _URL.search(message)
     url = match.group(0).rstrip(".,;)") if match else None
     return ScannerResult(c2pa=C2paStatus(state=C2paState.REMOTE, sidecar=sidecar, remote_url=url))
+
+
+_POINTER = re.compile(r"""dcterms:provenance\s*(?:=\s*["']|>)\s*(https?://[^"'<\s]+)""")
 
 
 def _error(code: str, message: str, sidecar: bool) -> ScannerResult:

@@ -233,3 +233,25 @@ def test_corpus_remote_manifest_is_not_fetched(corpus) -> None:
         result = SCANNER.scan(ScanInput("r", "image/jpeg", source))
     assert result.c2pa.state is C2paState.REMOTE
     assert result.c2pa.remote_url.startswith("https://cai-manifests.adobe.com/")
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_remote_pointer_in_png_xmp_is_remote_even_when_compressed(tmp_path, compressed) -> None:
+    """c2pa-rs misses a pointer in compressed iTXt XMP; the file still says its credentials are remote."""
+    from PIL import Image, PngImagePlugin
+
+    from provenance.models import C2paState
+    from provenance.scan import scan_path
+    from scanners import default_registry
+
+    url = "https://manifests.example.com/manifests/urn-uuid-1234"
+    xmp = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           f'<rdf:Description rdf:about="" xmlns:dcterms="http://purl.org/dc/terms/" dcterms:provenance="{url}"/>'
+           '</rdf:RDF></x:xmpmeta>')
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", xmp, zip=compressed)
+    path = tmp_path / "pointer.png"
+    Image.new("RGB", (8, 8)).save(path, pnginfo=info)
+    result = scan_path(str(path), "pointer.png", default_registry(), ScanOptions(), propagate_bugs=True)
+    assert result.c2pa.state is C2paState.REMOTE
+    assert result.c2pa.remote_url == url
