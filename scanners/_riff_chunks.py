@@ -16,6 +16,7 @@ from provenance.source import ByteSource
 
 MAX_CHUNKS = 10_000  # top level; a WAV has a handful, a long AVI a few thousand
 MAX_LIST_CHUNKS = 1_000  # inside one LIST
+METADATA_LISTS = frozenset({b"INFO", b"adtl", b"exif"})
 MAX_PAYLOAD = 16 * 1024 * 1024  # metadata chunks; audio data is never read
 _UNKNOWN_SIZE = 0xFFFFFFFF  # RF64 placeholder, and what streaming writers leave
 
@@ -101,11 +102,16 @@ def _walk_level(source: ByteSource, pos: int, end: int, endian: str, list_type: 
                 issues.append(ScanIssue("riff-malformed", f"chunk {chunk_id!r} at offset {pos} declares {size} "
                                         f"bytes, {available} remain", scanner))
             size = available
+        if chunk_id == b"LIST" and list_type in METADATA_LISTS:
+            # INFO/adtl/exif lists hold flat text chunks; a LIST inside one is the
+            # nesting pattern of a RIFF bomb, not metadata.
+            raise InputError("riff-nested-list", f"LIST nested inside LIST {list_type!r} at offset {pos}")
         if chunk_id == b"LIST" and list_type is None and size >= 4:
             sub_type = source.read_at(pos + 8, 4)
             out.append(Chunk(chunk_id, pos + 8, size, None))
-            # One level only: RIFF INFO/adtl/exif lists are flat.
-            _walk_level(source, pos + 12, pos + 8 + size, endian, sub_type, data_size, out, issues, scanner)
+            # One level only, and only into metadata lists: AVI's movi holds a chunk per frame.
+            if sub_type in METADATA_LISTS:
+                _walk_level(source, pos + 12, pos + 8 + size, endian, sub_type, data_size, out, issues, scanner)
         else:
             out.append(Chunk(chunk_id, pos + 8, size, list_type))
         pos += 8 + size + (size & 1)  # chunks are padded to even sizes

@@ -63,6 +63,11 @@ class IfdScan:
     problems: tuple[str, ...] = ()
 
 
+# Tag 330 (SubIFDs): DNG previews, multi-resolution TIFF. The same cap as c2pa-rs.
+SUBIFDS = 330
+MAX_SUBFILES = 1000
+
+
 def read_tiff(read: ReadAt, size: int, wanted: frozenset[int]) -> IfdScan:
     """Raw values of ``wanted`` tags from IFD0 and the Exif IFD of a TIFF structure.
 
@@ -105,6 +110,9 @@ def _read_ifd(read: ReadAt, size: int, order: str, at: int, name: str, wanted: f
     for i in range(count):
         tag, typ, n = struct.unpack(order + "HHI", table[12 * i : 12 * i + 8])
         inline = table[12 * i + 8 : 12 * i + 12]
+        if tag == SUBIFDS and n > MAX_SUBFILES:
+            # A reader that follows SubIFDs would allocate for every one (the c2pa-rs TIFF PoC).
+            problems.append(f"{name} lists {n} sub-IFDs, over the {MAX_SUBFILES} a real file needs")
         if tag not in wanted or typ not in _TYPE_SIZES:
             continue
         length = n * _TYPE_SIZES[typ]

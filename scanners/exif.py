@@ -65,7 +65,7 @@ def _tiff_of_blob(blob: bytes) -> bytes:
 
 class ExifScanner:
     id = "exif"
-    version = "1"
+    version = "2"
 
     def accepts(self, media_type: str) -> bool:
         return media_type in ("image/jpeg", "image/webp", "image/png", "image/tiff")

@@ -32,7 +32,7 @@ _BEXT_CODING_HISTORY = 602
 
 class RiffScanner:
     id = "riff"
-    version = "1"
+    version = "2"
 
     def accepts(self, media_type: str) -> bool:
         return media_type in ("audio/wav", "video/x-msvideo")

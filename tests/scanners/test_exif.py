@@ -159,3 +159,17 @@ def test_byte_flips_end_in_a_result_or_input_error(data) -> None:  # type: ignor
         scan(bytes(raw), "image/jpeg")
     except InputError:
         pass
+
+
+def test_tiff_listing_thousands_of_sub_ifds_is_reported() -> None:
+    """The c2pa-rs TIFF proof of concept: a SubIFDs tag (330) with 5,000 offsets."""
+    import struct as _struct
+
+    from provenance.source import ByteSource, ScanInput
+    from scanners.exif import ExifScanner
+
+    ifd = _struct.pack("<H", 1) + _struct.pack("<HHII", 330, 4, 5000, 26) + _struct.pack("<I", 0)
+    blob = b"II*\x00" + _struct.pack("<I", 8) + ifd + b"\0" * 20_000
+    result = ExifScanner().scan(ScanInput("poc.tiff", "image/tiff", ByteSource.from_bytes(blob)))
+    assert [i.code for i in result.errors] == ["exif-damaged"]
+    assert "sub-IFDs" in result.errors[0].message

@@ -192,3 +192,22 @@ def test_random_chunks_never_crash(tail: bytes) -> None:
     except InputError:
         return
     assert isinstance(result, ScannerResult)
+
+
+def test_list_nested_inside_info_is_a_riff_bomb() -> None:
+    inner = chunk(b"LIST", b"INFO" + chunk(b"ICMT", b"x\0"))
+    for _ in range(50):
+        inner = chunk(b"LIST", b"INFO" + inner)
+    with pytest.raises(InputError) as caught:
+        scan(with_chunks(inner))
+    assert caught.value.code == "riff-nested-list"
+
+
+def test_avi_with_thousands_of_frame_chunks_is_not_an_error() -> None:
+    frames = b"".join(chunk(b"00dc", b"\0" * 8) for _ in range(3000))
+    body = b"AVI " + chunk(b"LIST", b"hdrl" + chunk(b"avih", b"\0" * 56)) + chunk(b"LIST", b"INFO" + chunk(
+        b"ISFT", b"Lavf61\0")) + chunk(b"LIST", b"movi" + frames)
+    blob = b"RIFF" + struct.pack("<I", len(body)) + body
+    result = scan(blob, "video/x-msvideo")
+    assert not result.errors
+    assert by_location(result)["riff:INFO:ISFT"].signal is Signal.INFO
