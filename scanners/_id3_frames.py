@@ -78,9 +78,14 @@ def _extended_size(tag: bytes, version: int) -> int:
 def _frame_data(data: bytes, version: int, fflags: int, budget: int) -> tuple[bytes, int]:
     """The frame payload as mutagen will parse it, inflated within ``budget``; and the bytes inflated."""
     if version == 3 and fflags & 0x0080:
+        if len(data) < 4:
+            # The 4-byte decompressed size is missing: the underflow c2pa-rs guards against.
+            raise InputError("id3-malformed", f"compressed ID3 frame of {len(data)} bytes has no size field")
         return _inflate(data[4:], budget)
     if version == 4:
         if fflags & 0x0001:
+            if len(data) < 4:
+                raise InputError("id3-malformed", f"ID3 frame of {len(data)} bytes has no data-length field")
             data = data[4:]  # data length indicator
         if fflags & 0x0002:
             data = data.replace(b"\xff\x00", b"\xff")

@@ -34,7 +34,7 @@ _CHUNK_IDS = (b"id3 ", b"ID3 ")
 
 class Id3Scanner:
     id = "id3"
-    version = "1"
+    version = "2"
 
     def accepts(self, media_type: str) -> bool:
         return media_type in ("audio/mpeg", "audio/flac", "audio/wav", "audio/aiff")

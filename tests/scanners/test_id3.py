@@ -232,3 +232,17 @@ def test_random_tag_bodies_never_crash(body: bytes) -> None:
     except InputError:
         return
     assert isinstance(result, ScannerResult)
+
+
+def test_compressed_frame_without_its_size_field_is_malformed() -> None:
+    """ID3v2.3 compression underflow: a compressed frame shorter than its 4-byte size field."""
+    import struct as _struct
+
+    from provenance.errors import InputError
+    from scanners._id3_frames import check_tag
+
+    frame = b"TIT2" + _struct.pack(">I", 3) + b"\x00\x80" + b"\x00\x00\x00"
+    tag = b"ID3\x03\x00\x00" + bytes([0, 0, 0, len(frame)]) + frame
+    with pytest.raises(InputError) as caught:
+        check_tag(tag)
+    assert caught.value.code == "id3-malformed"
