@@ -46,7 +46,8 @@ class _LazyGroup(click.Group):
 @click.group(
     cls=_LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog="Example:\n\n\b\n  provenance scan DELIVERY/ --format json --output scan.json",
+    epilog=("Example:\n\n\b\n  provenance scan DELIVERY/\n"
+            "  provenance audit DELIVERY/ --ledger approvals.db --format html --output qc.html"),
 )
 @click.version_option(__version__, prog_name="provenance")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
