@@ -285,40 +285,72 @@ def check_manifest(
     declaration and the approval reference drop to heuristic, so they can
     neither clear nor approve bytes they were not made for.
     """
-    by_rel = {f.rel: f for f in files}
-    skipped = skipped or {}
-    evidence: dict[str, tuple[Evidence, ...]] = {}
-    problems: list[ScanIssue] = list(manifest.errors)
-    findings: list[ScanIssue] = []
-    for entry in manifest.entries:
-        shown = trim(entry.path, 200)
-        target = by_rel.get(entry.path)
-        if target is None:
+    checker = ManifestChecker(manifest)
+    checker.check(files)
+    return checker.finish(skipped)
+
+
+class ManifestChecker:
+    """:func:`check_manifest` a folder at a time: :meth:`check` each folder's files, then :meth:`finish`."""
+
+    def __init__(self, manifest: PackageManifest) -> None:
+        self._by_path: dict[str, list[ManifestEntry]] = {}
+        for entry in manifest.entries:
+            self._by_path.setdefault(entry.path, []).append(entry)
+        self._manifest = manifest
+        self._found: set[str] = set()
+        self._evidence: dict[str, tuple[Evidence, ...]] = {}
+        self._problems: list[ScanIssue] = list(manifest.errors)
+        self._findings: list[ScanIssue] = []
+
+    def check(self, files: Iterable[FileEntry]) -> dict[str, tuple[Evidence, ...]]:
+        """The evidence the manifest gives about these files (only listed ones are hashed)."""
+        evidence: dict[str, tuple[Evidence, ...]] = {}
+        for target in files:
+            entries = self._by_path.get(target.rel)
+            if not entries:
+                continue
+            self._found.add(target.rel)
+            for entry in entries:
+                evidence[entry.path] = self._check_entry(entry, target)
+        self._evidence.update(evidence)
+        return evidence
+
+    def finish(self, skipped: Mapping[str, str] | None = None) -> ManifestCheck:
+        """The whole check; entries no checked file matched are missing (``skipped``: why, path to reason)."""
+        skipped = skipped or {}
+        findings = list(self._findings)
+        for entry in self._manifest.entries:
+            if entry.path in self._found:
+                continue
+            shown = trim(entry.path, 200)
             why = f"skipped by the scan ({skipped[entry.path]})" if entry.path in skipped else "not in the delivery"
             findings.append(ScanIssue(MISSING, f"{shown}: listed in {PACKAGE_MANIFEST_NAME} but {why}", SCANNER_ID))
-            continue
+        return ManifestCheck(
+            evidence=dict(self._evidence),
+            problems=tuple(sorted(self._problems, key=lambda i: (i.code, i.message))),
+            findings=tuple(sorted(findings, key=lambda i: (i.code, i.message))),
+        )
+
+    def _check_entry(self, entry: ManifestEntry, target: FileEntry) -> tuple[Evidence, ...]:
+        shown = trim(entry.path, 200)
         matches = True
         if entry.size is not None and entry.size != target.size:
             matches = False
-            findings.append(ScanIssue(MISMATCH, f"{shown}: size {target.size} bytes on disk, "
-                                                f"{entry.size} in {PACKAGE_MANIFEST_NAME}", SCANNER_ID))
+            self._findings.append(ScanIssue(MISMATCH, f"{shown}: size {target.size} bytes on disk, "
+                                                      f"{entry.size} in {PACKAGE_MANIFEST_NAME}", SCANNER_ID))
         else:
             try:
                 actual = sha256_file(target.abspath)
             except OSError as exc:
-                problems.append(ScanIssue(UNVERIFIED, f"{shown}: cannot hash to check {PACKAGE_MANIFEST_NAME}: "
-                                                      f"{exc.strerror or exc}", SCANNER_ID))
+                self._problems.append(ScanIssue(UNVERIFIED, f"{shown}: cannot hash to check {PACKAGE_MANIFEST_NAME}: "
+                                                            f"{exc.strerror or exc}", SCANNER_ID))
                 actual = None
             if actual is not None and actual != entry.sha256:
                 matches = False
-                findings.append(ScanIssue(MISMATCH, f"{shown}: sha256 {actual} on disk, {entry.sha256} in "
-                                                    f"{PACKAGE_MANIFEST_NAME}", SCANNER_ID))
-        evidence[entry.path] = entry_evidence(entry, bound=matches)
-    return ManifestCheck(
-        evidence=evidence,
-        problems=tuple(sorted(problems, key=lambda i: (i.code, i.message))),
-        findings=tuple(sorted(findings, key=lambda i: (i.code, i.message))),
-    )
+                self._findings.append(ScanIssue(MISMATCH, f"{shown}: sha256 {actual} on disk, {entry.sha256} in "
+                                                          f"{PACKAGE_MANIFEST_NAME}", SCANNER_ID))
+        return entry_evidence(entry, bound=matches)
 
 
 def entry_evidence(entry: ManifestEntry, *, bound: bool = True) -> tuple[Evidence, ...]:
