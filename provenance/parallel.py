@@ -130,3 +130,80 @@ def _ordered(pool: Executor, submit: Callable[[Executor, Sequence[Task]], Future
         if nxt is not None:
             in_flight.append(submit(pool, tasks[nxt : nxt + chunk]))
         yield from results
+
+
+class TaskStream:
+    """Tasks that arrive a folder at a time, read by one long-lived pool; results in task order.
+
+    :meth:`put` queues a folder's tasks and returns the results that are due;
+    :meth:`finish` returns the rest. At most ``jobs * 4`` chunks are in flight
+    (the window of :func:`scan_tasks`), so memory stays flat however long the
+    stream. Workers start only once ``MIN_PARALLEL_FILES`` tasks are waiting:
+    a small tree, or ``jobs == 1``, is read in this process. ``reader``
+    replaces the workers with a function called here, on each task.
+    """
+
+    def __init__(self, config: WorkerConfig, jobs: int, executor: str = "process",
+                 reader: Callable[[object], FileScan] | None = None) -> None:
+        if executor not in EXECUTORS:
+            raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
+        self._config = config
+        self._jobs = max(1, jobs)
+        self._executor = executor
+        self._reader = reader
+        self._waiting: list[Task] = []  # not yet submitted
+        self._in_flight: deque[Future[list[FileScan]]] = deque()
+        self._pool: Executor | None = None
+        self._submit: Callable[[Executor, Sequence[Task]], Future[list[FileScan]]] | None = None
+
+    def put(self, tasks: Sequence[Task]) -> list[FileScan]:
+        if self._reader is not None:
+            return [self._reader(t) for t in tasks]
+        if self._jobs == 1:
+            return scan_chunk(self._config, tasks)
+        self._waiting.extend(tasks)
+        if self._pool is None:
+            if len(self._waiting) < MIN_PARALLEL_FILES:
+                return []
+            self._pool, self._submit = _start(self._config, self._jobs, self._executor)
+        out: list[FileScan] = []
+        while len(self._waiting) >= MAX_CHUNK:
+            self._send(self._waiting[:MAX_CHUNK])
+            del self._waiting[:MAX_CHUNK]
+            while len(self._in_flight) >= self._jobs * 4:
+                out += self._in_flight.popleft().result()
+        while self._in_flight and self._in_flight[0].done():
+            out += self._in_flight.popleft().result()
+        return out
+
+    def finish(self) -> list[FileScan]:
+        """The results of every task still waiting or in flight."""
+        waiting, self._waiting = self._waiting, []
+        if self._pool is None:
+            out: list[FileScan] = []
+            for start in range(0, len(waiting), MAX_CHUNK):
+                out += scan_chunk(self._config, waiting[start : start + MAX_CHUNK])
+            return out
+        # The tail in small chunks, so the last files spread over all workers.
+        chunk = max(1, min(MAX_CHUNK, len(waiting) // self._jobs))
+        for start in range(0, len(waiting), chunk):
+            self._send(waiting[start : start + chunk])
+        out = []
+        while self._in_flight:
+            out += self._in_flight.popleft().result()
+        return out
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> TaskStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _send(self, chunk: Sequence[Task]) -> None:
+        assert self._pool is not None and self._submit is not None
+        self._in_flight.append(self._submit(self._pool, list(chunk)))
