@@ -23,10 +23,15 @@ def format_eta(seconds: float) -> str:
 
 
 def render_line(done: int, total: int, elapsed: float) -> str:
-    """``[#####-----]  1200/20000 files  850 files/s  ETA 00:19``."""
+    """``[#####-----]  1200/20000 files  850 files/s  ETA 00:19``.
+
+    A negative ``total`` is not known yet (the walk is still finding files): the count shows, no bar or ETA.
+    """
+    rate = done / elapsed if elapsed > 0 else 0.0
+    if total < 0:
+        return f"[{'.' * BAR_WIDTH}] {done}/? files  {rate:,.0f} files/s"
     fraction = done / total if total else 1.0
     filled = int(BAR_WIDTH * fraction)
-    rate = done / elapsed if elapsed > 0 else 0.0
     eta = format_eta((total - done) / rate) if rate > 0 else "--:--"
     bar = "#" * filled + "-" * (BAR_WIDTH - filled)
     return f"[{bar}] {done}/{total} files  {rate:,.0f} files/s  ETA {eta}"
@@ -52,7 +57,7 @@ class ProgressBar:
         now = self._clock()  # type: ignore[operator]
         if self._start is None:
             self._start = now
-        if done < total and now - self._last_draw < REDRAW_SECONDS:
+        if (total < 0 or done < total) and now - self._last_draw < REDRAW_SECONDS:
             return
         self._last_draw = now
         self._stream.write("\r" + render_line(done, total, now - self._start) + "\x1b[K")
