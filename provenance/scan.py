@@ -6,14 +6,15 @@ import logging
 import os
 import re
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import __version__
 from .cache import ScanCache, scan_version
 from .errors import InputError
-from .manifest import ManifestCheck, check_manifest, load_manifest
-from .parallel import WorkerConfig, scan_tasks
+from .manifest import ManifestCheck, ManifestChecker, load_manifest
+from .parallel import TaskStream, WorkerConfig
 from .models import (
     NO_C2PA,
     Asset,
@@ -33,7 +34,7 @@ from .sequences import Group, frame_range_text, group_files
 from .sniff import sniff
 from .source import ByteSource, InputTooLarge, ScanInput, ScanOptions
 from .verdict import decide
-from .walk import FileEntry, WalkResult, walk
+from .walk import FileEntry, TreeWalk
 
 log = logging.getLogger(__name__)
 
@@ -136,10 +137,23 @@ class ScanSettings:
 
 
 FileScanner = Callable[[FileEntry], FileScan]
-Progress = Callable[[int, int], None]  # (files done, files in total)
+# (files done, files in total); the total is -1 while the walk is still finding files.
+Progress = Callable[[int, int], None]
 
-# Cache lookups and progress updates go in batches of this many files.
+# Cache lookups go in batches of about this many files (whole folders).
 _BATCH = 2000
+# Equal scans share one object; this bounds the table that finds them.
+_SHARED_MAX = 10_000
+
+
+@dataclass(slots=True)
+class _Folder:
+    """One folder's files on their way through the scan."""
+
+    files: list[FileEntry]
+    scans: dict[str, FileScan]
+    to_read: list[FileEntry]
+    filled: int = 0
 
 
 def scan_tree(
@@ -154,98 +168,125 @@ def scan_tree(
 ) -> ScanReport:
     """Walk ``root``, scan every file, group frame sequences, decide verdicts.
 
+    The tree streams through a folder at a time (see :class:`provenance.walk.TreeWalk`):
+    a folder's files are looked up in the ``cache``, the rest read, and the
+    folder's assets assembled, after which only the assets are kept. Memory
+    therefore grows with the assets, not with the files.
+
     Files are read by ``settings.jobs`` workers (see :mod:`provenance.parallel`);
     ``file_scanner`` replaces :func:`scan_path` for callers that bring their own
     reader, and then runs in this process. With a ``cache``, unchanged files
-    are not read at all. ``extra_evidence`` attaches further tree-level
-    evidence by relative path. The package manifest at the root is always
-    read: its declarations join the files' evidence before grouping, its
-    integrity results land in ``findings`` and its read failures in ``problems``.
+    are not read at all. ``extra_evidence`` attaches further evidence by
+    relative path; it is called once per folder, with that folder's files.
+    The package manifest at the root is always read: its declarations join
+    the files' evidence before grouping, its integrity results land in
+    ``findings`` and its read failures in ``problems``.
     """
     settings = settings or ScanSettings()
-    tree = walk(root, follow_symlinks=settings.follow_symlinks)
-    scans = scan_files(tree.files, os.path.realpath(os.fspath(root)), registry, settings,
-                       file_scanner=file_scanner, cache=cache, progress=progress)
-    # Per-file declarations are merged before grouping, so a declaration on
-    # frames 1040-1060 becomes its own segment of the sequence.
-    manifest = _check_package_manifest(tree)
-    _merge_evidence(scans, manifest.evidence)
-    if extra_evidence is not None:
-        _merge_evidence(scans, extra_evidence(tree.files, os.fspath(root)))
-    groups = group_files(tree.files)
-    assets = tuple(sorted((assemble(g, scans) for g in groups), key=lambda a: a.path))
-    return ScanReport(
-        # Absolute, so `provenance report` finds the files again from any working directory.
-        root=os.path.abspath(os.fspath(root)),
-        assets=assets,
-        skipped=tree.skipped,
-        scanners=registry.info(),
-        tool_version=__version__,
-        problems=tree.problems + manifest.problems,
-        findings=manifest.findings,
-        real_paths={e.rel: e.abspath for e in tree.files
-                    if e.abspath != os.path.join(os.path.abspath(os.fspath(root)), e.rel)},
-    )
-
-
-def scan_files(
-    files: Sequence[FileEntry],
-    root_key: str,
-    registry: ScannerRegistry,
-    settings: ScanSettings,
-    *,
-    file_scanner: FileScanner | None = None,
-    cache: ScanCache | None = None,
-    progress: Progress | None = None,
-) -> dict[str, FileScan]:
-    """``FileScan`` per relative path: from the cache where the file is unchanged, else read.
-
-    Equal scans share one object (a sequence's frames usually are equal), so
-    the mapping costs little more than its keys however long the sequence.
-    """
-    total = len(files)
+    root_abs = os.path.abspath(os.fspath(root))
+    root_key = os.path.realpath(os.fspath(root))
+    tree = TreeWalk(root, follow_symlinks=settings.follow_symlinks)
     report = progress or (lambda done, total: None)
-    report(0, total)
-    shared: dict[FileScan, FileScan] = {}
-    scans: dict[str, FileScan] = {}
     version = scan_version(registry, settings.options) if cache is not None else ""
-    to_read: list[FileEntry] = []
-    for start in range(0, total, _BATCH):
-        batch = files[start : start + _BATCH]
-        hits = cache.lookup(root_key, batch, version) if cache is not None else {}
-        scans.update(hits)
-        to_read.extend(e for e in batch if e.rel not in hits)
-        report(len(scans), total)
+    config = WorkerConfig(registry, settings.options, settings.propagate_bugs)
+    reader = None if file_scanner is None else (lambda task: file_scanner(task[3]))
 
-    done = len(scans)
-    for entry, result in zip(to_read, _read_files(to_read, registry, settings, file_scanner), strict=True):
-        result = shared.setdefault(result, result)
-        scans[entry.rel] = result
-        if cache is not None:
-            cache.store(root_key, entry, result, version)
-        done += 1
-        if done % 64 == 0 or done == total:
-            report(done, total)
+    manifest: ManifestChecker | None = None
+    manifest_loaded = False
+    assets: list[AssetResult] = []
+    real_paths: dict[str, str] = {}
+    shared: dict[FileScan, FileScan] = {}
+    waiting: deque[_Folder] = deque()  # folders with files in flight, in task order
+    counts = [0, 0]  # files done, files found
+
+    def finish_folder(folder: _Folder) -> None:
+        nonlocal manifest, manifest_loaded
+        if not manifest_loaded:  # the root comes first, so its manifest is known by now
+            manifest_loaded = True
+            if tree.package_manifest is not None:
+                manifest = ManifestChecker(load_manifest(tree.package_manifest))
+        scans = folder.scans
+        # Per-file declarations are merged before grouping, so a declaration on
+        # frames 1040-1060 becomes its own segment of the sequence.
+        if manifest is not None:
+            _merge_evidence(scans, manifest.check(folder.files))
+        if extra_evidence is not None:
+            _merge_evidence(scans, extra_evidence(folder.files, os.fspath(root)))
+        assets.extend(assemble(g, scans) for g in group_files(folder.files))
+        for entry in folder.files:
+            if entry.abspath != os.path.join(root_abs, entry.rel):
+                real_paths[entry.rel] = entry.abspath
+
+    def deliver(results: list[FileScan]) -> None:
+        for result in results:
+            folder = waiting[0]
+            entry = folder.to_read[folder.filled]
+            same = shared.get(result)
+            if same is not None:
+                result = same
+            elif len(shared) < _SHARED_MAX:
+                shared[result] = result
+            folder.scans[entry.rel] = result
+            if cache is not None:
+                cache.store(root_key, entry, result, version)
+            folder.filled += 1
+            counts[0] += 1
+            if folder.filled == len(folder.to_read):
+                waiting.popleft()
+                finish_folder(folder)
+
+    def look_up(folders: list[list[FileEntry]], stream: TaskStream) -> None:
+        batch = [e for files in folders for e in files]
+        hits = cache.lookup(root_key, batch, version) if cache is not None else {}
+        for files in folders:
+            to_read = [e for e in files if e.rel not in hits]
+            folder = _Folder(files, {e.rel: hits[e.rel] for e in files if e.rel in hits}, to_read)
+            counts[0] += len(files) - len(to_read)
+            if not to_read:
+                finish_folder(folder)
+                continue
+            waiting.append(folder)
+            deliver(stream.put([(e.abspath, e.rel, e.sidecars, e) if reader else (e.abspath, e.rel, e.sidecars)
+                                for e in to_read]))
+        report(counts[0], -1)
+
+    report(0, -1)
+    with TaskStream(config, settings.jobs, settings.executor, reader) as stream:
+        pending: list[list[FileEntry]] = []
+        pending_files = 0
+        for batch in tree.directories():
+            files = [entry for _, entry in batch]
+            del batch
+            counts[1] += len(files)
+            pending.append(files)
+            pending_files += len(files)
+            if pending_files >= _BATCH:
+                look_up(pending, stream)
+                pending, pending_files = [], 0
+        look_up(pending, stream)
+        del pending
+        report(counts[0], counts[1])
+        deliver(stream.finish())
+    assert not waiting, "every file read comes back"
     if cache is not None:
         cache.flush()
-    report(total, total)
-    return scans
-
-
-def _read_files(entries: Sequence[FileEntry], registry: ScannerRegistry, settings: ScanSettings,
-                file_scanner: FileScanner | None) -> Iterable[FileScan]:
-    if file_scanner is not None:
-        return map(file_scanner, entries)
-    tasks = [(e.abspath, e.rel, e.sidecars) for e in entries]
-    config = WorkerConfig(registry, settings.options, settings.propagate_bugs)
-    return scan_tasks(tasks, config, settings.jobs, settings.executor)
-
-
-def _check_package_manifest(tree: WalkResult) -> ManifestCheck:
-    if tree.package_manifest is None:
-        return ManifestCheck()
-    skipped = {s.path: s.reason for s in tree.skipped}
-    return check_manifest(load_manifest(tree.package_manifest), tree.files, skipped)
+    report(counts[1], counts[1])
+    if not manifest_loaded and tree.package_manifest is not None:
+        manifest = ManifestChecker(load_manifest(tree.package_manifest))
+    skipped = tree.skipped
+    check = manifest.finish({s.path: s.reason for s in skipped}) if manifest is not None else ManifestCheck()
+    assets.sort(key=lambda a: a.path)
+    return ScanReport(
+        # Absolute, so `provenance report` finds the files again from any working directory.
+        root=root_abs,
+        assets=tuple(assets),
+        skipped=skipped,
+        scanners=registry.info(),
+        tool_version=__version__,
+        problems=tree.problems + check.problems,
+        findings=check.findings,
+        real_paths=real_paths,
+    )
 
 
 def _merge_evidence(scans: dict[str, FileScan], extra: Mapping[str, Iterable[Evidence]]) -> None:
@@ -266,7 +307,7 @@ def assemble(group: Group, scans: Mapping[str, FileScan]) -> AssetResult:
 
     member_scans = [scans[m.rel] for m in group.members]
     segments = _segments(group, member_scans)
-    # Frames with equal evidence share one FileScan (see scan_files): visit each once.
+    # Frames with equal evidence share one FileScan (see scan_tree): visit each once.
     distinct = {id(s): s for s in member_scans}.values()
     all_evidence = tuple(sorted({e for s in distinct for e in s.evidence}, key=lambda e: e.sort_key))
     errors = tuple(
