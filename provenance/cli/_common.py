@@ -37,14 +37,17 @@ def checked_output(ctx: click.Context, param: click.Parameter, value: Path | Non
     return value
 
 
-def write_output(text: str, output: Path | None) -> None:
-    """Results go to stdout, or atomically to ``output``.
+def write_output(text: str | Iterable[str], output: Path | None) -> None:
+    """Results go to stdout, or atomically to ``output``; ``text`` may come in pieces.
 
     The file gets the mode an ordinary write would give it (the existing
     file's mode, else 0666 less the umask): a report is meant to be shared.
     """
     if output is None:
-        sys.stdout.write(text)
+        if isinstance(text, str):
+            sys.stdout.write(text)
+        else:
+            sys.stdout.writelines(text)
         sys.stdout.flush()
         return
     directory = output.parent if str(output.parent) else Path(".")
@@ -56,7 +59,10 @@ def write_output(text: str, output: Path | None) -> None:
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            if isinstance(text, str):
+                fh.write(text)
+            else:
+                fh.writelines(text)
         os.replace(tmp, output)
     except OSError as exc:
         if os.path.exists(tmp):

@@ -13,7 +13,7 @@ from provenance.errors import UsageError
 from provenance.parallel import EXECUTORS, default_jobs
 from provenance.progress import ProgressBar
 from provenance.scan import ScanSettings, scan_tree
-from provenance.scan_render import dumps_listing, scan_to_dict, scan_to_table
+from provenance.scan_render import scan_json_chunks, scan_to_table
 from provenance.source import ScanOptions
 from scanners import default_registry
 
@@ -72,7 +72,7 @@ def scan_command(delivery: Path, fmt: str, output: Path | None, trust_anchors: t
         progress.close()
         if cache is not None:
             cache.close()
-    text = dumps_listing(scan_to_dict(report)) if fmt == "json" else scan_to_table(report)
+    text = scan_json_chunks(report) if fmt == "json" else scan_to_table(report)
     write_output(text, output)
     # Manifest findings do not fail the scan, so say them where a person sees
     # them even with --format table (the JSON carries them under "findings").
