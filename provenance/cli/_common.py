@@ -44,10 +44,8 @@ def write_output(text: str | Iterable[str], output: Path | None) -> None:
     file's mode, else 0666 less the umask): a report is meant to be shared.
     """
     if output is None:
-        if isinstance(text, str):
-            sys.stdout.write(text)
-        else:
-            sys.stdout.writelines(text)
+        for piece in _pieces(text):
+            sys.stdout.write(piece)
         sys.stdout.flush()
         return
     directory = output.parent if str(output.parent) else Path(".")
@@ -59,10 +57,8 @@ def write_output(text: str | Iterable[str], output: Path | None) -> None:
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            if isinstance(text, str):
-                fh.write(text)
-            else:
-                fh.writelines(text)
+            for piece in _pieces(text):
+                fh.write(piece)
         os.replace(tmp, output)
     except OSError as exc:
         if os.path.exists(tmp):
@@ -72,6 +68,23 @@ def write_output(text: str | Iterable[str], output: Path | None) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _pieces(text: str | Iterable[str], size: int = 1 << 20) -> Iterable[str]:
+    """``text`` in writes of about ``size`` characters (stdout may be unbuffered)."""
+    if isinstance(text, str):
+        yield text
+        return
+    buffer: list[str] = []
+    held = 0
+    for chunk in text:
+        buffer.append(chunk)
+        held += len(chunk)
+        if held >= size:
+            yield "".join(buffer)
+            buffer, held = [], 0
+    if buffer:
+        yield "".join(buffer)
 
 
 def _umask() -> int:
