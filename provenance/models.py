@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 # Values read from files are attacker-controlled and may be megabytes long
@@ -218,6 +218,48 @@ class Verdict:
     generators: tuple[str, ...] = ()
 
 
+class FrameNames(Sequence[str]):
+    """A sequence's member paths, made from its name parts when asked for.
+
+    ``stem + f"{frame:0{width}d}" + ext`` for each frame, as the frames were
+    grouped (see :mod:`provenance.sequences`). A 200,000-frame delivery then
+    keeps one small object per sequence instead of a path string per frame.
+    Equal to the tuple of the same paths.
+    """
+
+    __slots__ = ("_stem", "_width", "_ext", "_frames")
+
+    def __init__(self, stem: str, width: int, ext: str, frames: Sequence[int]) -> None:
+        self._stem, self._width, self._ext = stem, width, ext
+        contiguous = len(frames) > 0 and frames[-1] - frames[0] + 1 == len(frames)
+        self._frames: Sequence[int] = range(frames[0], frames[-1] + 1) if contiguous else tuple(frames)
+
+    def _name(self, frame: int) -> str:
+        return f"{self._stem}{frame:0{self._width}d}{self._ext}"
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return tuple(self._name(f) for f in self._frames[index])
+        return self._name(self._frames[index])
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._name(f) for f in self._frames)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrameNames | tuple | list):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
 @dataclass(frozen=True, slots=True)
 class Asset:
     """A deliverable: one file, or one frame sequence counted as a single asset."""
@@ -228,7 +270,7 @@ class Asset:
     media_type: str
     frames: str | None = None  # "1001-1300" for sequences
     missing_frames: str | None = None
-    members: tuple[str, ...] = ()  # member file paths of a sequence, in frame order
+    members: Sequence[str] = ()  # member file paths of a sequence, in frame order (a tuple or FrameNames)
 
 
 @dataclass(frozen=True, slots=True)

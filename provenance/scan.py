@@ -25,6 +25,7 @@ from .models import (
     Confidence,
     Evidence,
     FileScan,
+    FrameNames,
     ScanIssue,
     ScanReport,
     Segment,
@@ -325,7 +326,8 @@ def assemble(group: Group, scans: Mapping[str, FileScan]) -> AssetResult:
         media_type=media_type,
         frames=group.frames,
         missing_frames=group.missing,
-        members=tuple(m.rel for m in group.members),
+        members=(FrameNames(*group.name_parts, group.frame_numbers) if group.name_parts is not None
+                 else tuple(m.rel for m in group.members)),
     )
     verdict = decide(all_evidence)
     if len(segments) > 1:

@@ -52,6 +52,8 @@ class Group:
     frame_numbers: tuple[int, ...] = ()
     frames: str | None = None  # "1001-1300"
     missing: str | None = None  # "1040,1042-1045"
+    # (stem, width, ext): member ``i`` is ``stem + f"{frame_numbers[i]:0{width}d}" + ext``
+    name_parts: tuple[str, int, str] | None = None
 
 
 def is_frame_like(name: str) -> bool:
@@ -114,6 +116,7 @@ def _group_directory(directory: str, entries: list[FileEntry]) -> list[Group]:
             frame_numbers=frame_numbers,
             frames=frame_set.frameRange(),
             missing=frame_set.invertedFrameRange() or None,
+            name_parts=(prefix + head, width, ext),
         ))
     groups.extend(Group(e.rel, AssetKind.FILE, (e,)) for name, e in by_name.items() if name not in grouped)
     return groups
