@@ -151,3 +151,8 @@ def test_eta_and_line_format() -> None:
     assert format_eta(3725) == "1:02:05"
     assert format_eta(65) == "01:05"
     assert render_line(0, 10, 0.0).endswith("ETA --:--")
+
+
+def test_progress_without_a_known_total_shows_the_count() -> None:
+    line = render_line(1200, -1, 2.0)
+    assert "1200/? files" in line and "600 files/s" in line and "ETA" not in line

@@ -131,3 +131,12 @@ def test_every_file_lands_in_exactly_one_group_and_output_is_deterministic():
     assert [g.path for g in groups] == sorted(g.path for g in groups)
     assert by_path(groups)["s/x_v1.####.tif"].missing == "8"
     assert by_path(groups)["t/frame#.png"].frames == "7-8"
+
+
+def test_frame_names_equal_the_member_paths() -> None:
+    from provenance.models import FrameNames
+
+    names = FrameNames("shots/neg.", 4, ".exr", (-2, -1, 0, 3))
+    assert names == ("shots/neg.-002.exr", "shots/neg.-001.exr", "shots/neg.0000.exr", "shots/neg.0003.exr")
+    assert len(names) == 4 and names[-1] == "shots/neg.0003.exr" and names[1:2] == ("shots/neg.-001.exr",)
+    assert hash(FrameNames("a.", 3, ".dpx", range(1, 4))) == hash(("a.001.dpx", "a.002.dpx", "a.003.dpx"))

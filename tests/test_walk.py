@@ -152,3 +152,32 @@ def test_audit_hashes_a_file_whose_name_is_not_utf8(tmp_path: Path) -> None:
     assert asset["status"] == "unapproved"
     assert len(asset["sha256"]) == 64
     assert not asset["errors"]
+
+
+def test_folders_that_print_alike_are_checked_together(tmp_path: Path) -> None:
+    # The walk streams a folder at a time; two folders whose names print alike are walked as one.
+    os.mkdir(os.fsencode(tmp_path) + b"/d\xff")
+    (tmp_path / "d\\xff").mkdir()
+    with open(os.fsencode(tmp_path) + b"/d\xff/x.png", "wb") as fh:
+        fh.write(b"a")
+    (tmp_path / "d\\xff" / "x.png").write_bytes(b"b")
+    (tmp_path / "d\\xff" / "y.png").write_bytes(b"c")
+    result = walk(tmp_path)
+    assert [f.rel for f in result.files] == ["d\\xff/y.png"]
+    assert [p.code for p in result.problems] == ["name-collision"]
+    assert [s.path for s in result.skipped] == ["d\\xff/x.png", "d\\xff/x.png"]
+
+
+def test_tree_walk_yields_the_root_first_with_its_manifest_known(tmp_path: Path) -> None:
+    from provenance.walk import PACKAGE_MANIFEST_NAME, TreeWalk
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.png").write_bytes(b"1")
+    (tmp_path / PACKAGE_MANIFEST_NAME).write_text("{}")
+    (tmp_path / "z.png").write_bytes(b"2")
+    tree = TreeWalk(tmp_path)
+    batches = tree.directories()
+    first = next(batches)
+    assert [e.rel for _, e in first] == ["z.png"]
+    assert tree.package_manifest == str(tmp_path / PACKAGE_MANIFEST_NAME)
+    assert [[e.rel for _, e in b] for b in batches] == [["a/one.png"]]
