@@ -192,7 +192,7 @@ def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
 
 
 def check_leaf_profile(cert: x509.Certificate) -> None:
-    """Raise ``UsageError`` unless ``cert`` can sign C2PA claims (C2PA.md §2.1)."""
+    """Raise ``UsageError`` unless ``cert`` can sign C2PA claims (the c2pa-rs certificate profile)."""
     problems: list[str] = []
     ext = cert.extensions
     try:

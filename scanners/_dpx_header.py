@@ -1,4 +1,4 @@
-"""DPX (SMPTE 268M) header text fields, pure struct (DOMAIN.md §3.3).
+"""DPX (SMPTE 268M) header text fields, pure struct.
 
 Every field sits at a fixed offset, so nothing here follows a pointer except
 the user-defined area, whose declared size is clamped to the image offset, the

@@ -1,4 +1,4 @@
-"""OpenEXR header attributes, pure struct (DOMAIN.md §3.3).
+"""OpenEXR header attributes, pure struct (layout per the OpenEXR file-format spec).
 
 Layout: magic ``76 2f 31 01``, a 4-byte version/flags word, then per part a
 list of ``name\\0 type\\0 int32 size value`` attributes ending in an empty
