@@ -108,7 +108,7 @@ def parse_policy(text: str, source: str, base_dir: Path | None) -> Policy:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{source}: not valid TOML ({exc}); fix the syntax or start from docs/audit.md") from None
+        raise PolicyError(f"{source}: not valid TOML ({exc}); fix the syntax or start from provenance/data/default_policy.toml") from None
     v = _Validator(source)
     v.keys(raw, "", {"schema", "paths", "verdicts", "uses", "severity", "c2pa", "ledger"})
     if raw.get("schema") != 1:
@@ -191,7 +191,7 @@ class _Validator:
         value = parent.get(key)
         if not isinstance(value, dict):
             raise self.fail(prefix + key, "missing or not a table",
-                            f"add a [{prefix}{key}] table (see the built-in default in docs/audit.md)")
+                            f"add a [{prefix}{key}] table (see the built-in default, provenance/data/default_policy.toml)")
         return value
 
     def strings(self, table: dict[str, Any], key: str, prefix: str) -> tuple[str, ...]:
