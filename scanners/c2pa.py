@@ -245,7 +245,9 @@ def _compressed_xmp_pointer(item: ScanInput) -> ScannerResult:
     c2pa-rs does not look there either, but the file still says its
     credentials live at a URL: report ``remote``, never fetch it.
     """
-    if item.media_type != "image/png":
+    # Adobe writes the XMP iTXt before the image data, so the already-read head says
+    # whether there is a compressed packet at all: PNG frames without one pay nothing.
+    if item.media_type != "image/png" or _COMPRESSED_XMP_ITXT not in item.source.head:
         return ScannerResult()
     try:
         for count, chunk in enumerate(iter_chunks(item.source)):
@@ -271,6 +273,7 @@ def _remote(message: str, sidecar: bool) -> ScannerResult:
     return ScannerResult(c2pa=C2paStatus(state=C2paState.REMOTE, sidecar=sidecar, remote_url=url))
 
 
+_COMPRESSED_XMP_ITXT = b"iTXtXML:com.adobe.xmp\x00\x01"
 _POINTER = re.compile(r"""dcterms:provenance\s*(?:=\s*["']|>)\s*(https?://[^"'<\s]+)""")
 
 
