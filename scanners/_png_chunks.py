@@ -106,15 +106,19 @@ def read_chunk(source: ByteSource, chunk: Chunk) -> bytes:
     return source.read_at(chunk.offset, chunk.length)
 
 
-def inflate(data: bytes, limit: int = MAX_TEXT_BYTES) -> bytes:
-    """zlib data inflated to at most ``limit`` bytes; more is a bomb, not text."""
-    inflater = zlib.decompressobj()
+def inflate(data: bytes, limit: int = MAX_TEXT_BYTES, *, wbits: int = 15, code: str = "png-zlib",
+            what: str = "compressed text") -> bytes:
+    """zlib (or, with ``wbits=31``, gzip) data inflated to at most ``limit`` bytes; more is a bomb.
+
+    Errors are ``code`` for corrupt data and ``code-bomb`` past the limit.
+    """
+    inflater = zlib.decompressobj(wbits)
     try:
         out = inflater.decompress(data, limit)
     except zlib.error as exc:
-        raise InputError("png-zlib", f"compressed text is corrupt: {exc}") from None
+        raise InputError(code, f"{what} is corrupt: {exc}") from None
     if inflater.unconsumed_tail:
-        raise InputError("png-zlib-bomb", f"compressed text inflates past {limit} bytes")
+        raise InputError(f"{code}-bomb", f"{what} inflates past {limit} bytes")
     return out
 
 

@@ -26,7 +26,7 @@ from provenance.models import ScannerResult
 from provenance.signatures import Field, match_fields
 from provenance.source import ScanInput
 
-from ._png_chunks import PNG_SIGNATURE, ChunkStorm, iter_chunks
+from ._png_chunks import PNG_SIGNATURE, ChunkStorm, inflate, iter_chunks
 
 MAGIC_LEN = 15
 MAGIC_BITS = MAGIC_LEN * 8
@@ -216,16 +216,5 @@ def _read(samples: bytes, magics: dict[bytes, bool]) -> tuple[str, str] | None:
     n_bits -= n_bits % 8
     payload = _bits_to_bytes(samples[head_bits : head_bits + n_bits])
     if magics[magic]:
-        payload = _gunzip(payload)
+        payload = inflate(payload, MAX_TEXT, wbits=31, code="stealth-gzip", what="stealth payload")
     return magic.decode(), payload.decode("utf-8", "replace")
-
-
-def _gunzip(data: bytes) -> bytes:
-    inflater = zlib.decompressobj(wbits=31)
-    try:
-        out = inflater.decompress(data, MAX_TEXT)
-    except zlib.error as exc:
-        raise InputError("stealth-gzip", f"stealth payload is not valid gzip: {exc}") from None
-    if inflater.unconsumed_tail:
-        raise InputError("stealth-gzip-bomb", f"stealth payload inflates past {MAX_TEXT} bytes")
-    return out
