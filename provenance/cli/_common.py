@@ -6,8 +6,9 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -91,3 +92,18 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def scan_run_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--jobs, --cache, --no-cache and --quiet: shared by every command that scans a delivery."""
+    for option in reversed((
+        click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+                     help="Files read in parallel  [default: the number of usable cores]."),
+        click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Scan cache (evidence and content hashes of unchanged files)  "
+                          "[default: $XDG_CACHE_HOME/provenance/scan-cache.sqlite3]. Never inside the delivery."),
+        click.option("--no-cache", is_flag=True, help="Read every file; neither use nor update the scan cache."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bar on stderr."),
+    )):
+        f = option(f)
+    return f

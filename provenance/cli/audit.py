@@ -18,7 +18,7 @@ from provenance.progress import ProgressBar
 from provenance.reports import FORMATS, ReportError, check_audit, render_report
 from provenance.reports.json_report import build
 
-from ._common import checked_output, read_trust_anchors, write_output
+from ._common import checked_output, read_trust_anchors, scan_run_options, write_output
 
 
 def _usage_exit(message: str) -> NoReturn:
@@ -45,13 +45,7 @@ def _usage_exit(message: str) -> NoReturn:
               help="Exit 1 when anything reaches this severity.")
 @click.option("--trust-anchors", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="PEM file of C2PA trust anchors (repeatable; adds to the policy's).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Files read in parallel  [default: the number of usable cores].")
-@click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Scan cache (evidence and content hashes of unchanged files)  "
-                   "[default: $XDG_CACHE_HOME/provenance/scan-cache.sqlite3]. Never inside the delivery.")
-@click.option("--no-cache", is_flag=True, help="Read and hash every file; neither use nor update the scan cache.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar on stderr.")
+@scan_run_options
 def audit_command(delivery: Path, ledger: Path | None, policy: Path | None, fmt: str, output: Path | None,
                   fail_on: str, trust_anchors: tuple[Path, ...], jobs: int | None, cache_path: Path | None,
                   no_cache: bool, quiet: bool) -> None:

@@ -17,7 +17,7 @@ from provenance.scan_render import scan_json_chunks, scan_to_table
 from provenance.source import ScanOptions
 from scanners import default_registry
 
-from ._common import checked_output, read_trust_anchors, write_output
+from ._common import checked_output, read_trust_anchors, scan_run_options, write_output
 
 
 @click.command(
@@ -32,15 +32,9 @@ from ._common import checked_output, read_trust_anchors, write_output
 @click.option("--trust-anchors", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="PEM file of C2PA trust anchors (repeatable).")
 @click.option("--follow-symlinks", is_flag=True, help="Follow symlinks that point outside the delivery.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Files read in parallel  [default: the number of usable cores].")
 @click.option("--executor", type=click.Choice(EXECUTORS), default="process", show_default=True,
               help="Workers: processes for local disks (CPU-bound), threads for network storage (latency-bound).")
-@click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Scan cache database  [default: $XDG_CACHE_HOME/provenance/scan-cache.sqlite3]. "
-                   "Never inside the delivery.")
-@click.option("--no-cache", is_flag=True, help="Read every file; neither use nor update the scan cache.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar on stderr.")
+@scan_run_options
 @click.option("--debug", is_flag=True, help="Let internal errors raise with a traceback (for bug reports).")
 def scan_command(delivery: Path, fmt: str, output: Path | None, trust_anchors: tuple[Path, ...],
                  follow_symlinks: bool, jobs: int | None, executor: str, cache_path: Path | None,
