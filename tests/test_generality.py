@@ -17,7 +17,6 @@ import io
 import json
 import struct
 import uuid
-import wave
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from .scanners.test_id3 import MP3_FRAME
 from .scanners.test_mp4 import box, data, itunes, keyed, movie
 from .scanners.test_riff import bext, chunk, info_list, with_chunks
 from .scanners.test_stealth import embed
+from .builders import pcm_wav
 
 GEN, MOD, NOT = "ai-generated", "ai-modified", "not-ai"
 REGISTRY = default_registry()
@@ -251,13 +251,7 @@ def _plain_webp() -> bytes:
 
 
 def _plain_wav() -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"\0\0" * 800)
-    return out.getvalue()
+    return pcm_wav(b"\0\0" * 800)
 
 
 def _plain_mp3() -> bytes:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import struct
-import wave
 
 import pytest
 from PIL import Image
 
 from provenance.sniff import sniff
+from .builders import pcm_wav
 
 
 def _image(fmt: str) -> bytes:
@@ -19,13 +19,7 @@ def _image(fmt: str) -> bytes:
 
 
 def _wav() -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"\x00\x00" * 10)
-    return buf.getvalue()
+    return pcm_wav(b"\x00\x00" * 10)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ import json
 import shutil
 import struct
 import subprocess
-import wave
 from pathlib import Path
 
 import piexif
@@ -24,6 +23,7 @@ from PIL import Image
 from provenance.cli import cli
 from provenance.identity import create_identity
 from provenance.manifest import load_manifest
+from .builders import pcm_wav
 
 TOOL = "VendorGen 2.1"
 APPROVAL = "NFX-GAI-0042"
@@ -38,11 +38,7 @@ def make_image(path: Path, fmt: str, **kw: object) -> Path:
 
 
 def make_wav(path: Path) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"\x01\x00" * 800)
+    path.write_bytes(pcm_wav(b"\x01\x00" * 800))
     return path
 
 

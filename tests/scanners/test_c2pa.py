@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import wave
 from pathlib import Path
 
 import c2pa
@@ -17,6 +16,7 @@ from provenance.source import ByteSource, ScanInput, ScanOptions
 from provenance.verdict import decide
 from scanners._c2pa_lineage import store_evidence
 from scanners.c2pa import C2paScanner, has_c2pa_marker
+from ..builders import pcm_wav
 
 SCANNER = C2paScanner()
 
@@ -39,13 +39,7 @@ def _jpeg() -> bytes:
 
 
 def _wav() -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(bytes(range(256)) * 16)
-    return buf.getvalue()
+    return pcm_wav(bytes(range(256)) * 16)
 
 
 MEDIA = {"image/png": _png, "image/jpeg": _jpeg, "audio/wav": _wav}

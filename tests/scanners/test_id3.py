@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import struct
-import wave
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from provenance.models import Confidence, ScannerResult, Signal
 from provenance.sniff import sniff
 from provenance.source import ByteSource, ScanInput
 from scanners.id3 import Id3Scanner
+from ..builders import pcm_wav
 
 # MPEG-1 layer III, 128 kbit/s, 44.1 kHz: 417-byte frames.
 MP3_FRAME = b"\xff\xfb\x90\x64" + b"\0" * 413
@@ -36,11 +35,7 @@ def mp3(path: Path, *frames: object) -> Path:
 
 
 def wav(path: Path, *frames: object) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"\0\0" * 80)
+    path.write_bytes(pcm_wav())
     audio = WAVE(path)
     audio.add_tags()
     for frame in frames:
@@ -211,13 +206,7 @@ def test_broken_aiff_container_is_reported() -> None:
 
 
 def test_garbage_in_wav_id3_chunk_is_an_input_error() -> None:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(1)
-        w.setframerate(8000)
-        w.writeframes(b"\0" * 8)
-    body = out.getvalue()[12:] + b"id3 " + struct.pack("<I", 12) + b"ID3\x04\x00\x00\xff\xff\xff\xff\0\0"
+    body = pcm_wav(b"\0" * 8, sample_width=1)[12:] + b"id3 " + struct.pack("<I", 12) + b"ID3\x04\x00\x00\xff\xff\xff\xff\0\0"
     blob = b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body
     with pytest.raises(InputError):
         scan_bytes(blob, "audio/wav")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import struct
-import wave
 
 import pytest
 from hypothesis import given, settings
@@ -16,6 +14,8 @@ from provenance.sniff import sniff
 from provenance.source import ByteSource, ScanInput
 from scanners.riff import RiffScanner
 
+from ..builders import pcm_wav
+
 
 def chunk(cid: bytes, payload: bytes) -> bytes:
     pad = b"\0" if len(payload) % 2 else b""
@@ -25,16 +25,6 @@ def chunk(cid: bytes, payload: bytes) -> bytes:
 def info_list(**items: str) -> bytes:
     body = b"".join(chunk(k.encode(), v.encode() + b"\0") for k, v in items.items())
     return chunk(b"LIST", b"INFO" + body)
-
-
-def pcm_wav() -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"\0\0" * 80)
-    return out.getvalue()
 
 
 def with_chunks(*extra: bytes, magic: bytes = b"RIFF") -> bytes:
