@@ -23,18 +23,12 @@ from provenance.scan_render import dumps, scan_to_dict
 from provenance.source import ScanInput, ScanOptions
 from provenance.walk import FileEntry, walk
 from scanners import default_registry
+from .builders import png_file
 
 OLD = 1_600_000_000  # a fixed past mtime (2020): older than the cache's racy window
 
 
-def _png(path: Path, text: dict[str, str] | None = None) -> None:
-    from PIL import Image, PngImagePlugin
-
-    info = PngImagePlugin.PngInfo()
-    for key, value in (text or {}).items():
-        info.add_text(key, value)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("RGB", (8, 8), (1, 2, 3)).save(path, pnginfo=info)
+_png = png_file
 
 
 def _age(*paths: Path, when: int = OLD) -> None:

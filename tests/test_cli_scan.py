@@ -12,16 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from provenance.cli import cli
+from .builders import png_file
 
 
-def _png(path: Path, text: dict[str, str] | None = None) -> None:
-    from PIL import Image, PngImagePlugin
-
-    info = PngImagePlugin.PngInfo()
-    for key, value in (text or {}).items():
-        info.add_text(key, value)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("RGB", (8, 8), (1, 2, 3)).save(path, pnginfo=info)
+_png = png_file
 
 
 def test_json_contract_is_sorted_and_complete(tmp_path: Path) -> None:
