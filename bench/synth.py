@@ -162,8 +162,8 @@ def mp4_file() -> bytes:
 # --- C2PA: sign two stills with a throwaway identity --------------------------
 
 def signed_files() -> tuple[tuple[str, bytes], ...]:
-    from provenance.c2pa_signing import build_manifest, sign_asset
-    from provenance.identity import create_identity
+    from provenance.tagging.c2pa_signing import build_manifest, sign_asset
+    from provenance.tagging.identity import create_identity
 
     out = []
     with tempfile.TemporaryDirectory(prefix="provenance-bench-") as tmp:

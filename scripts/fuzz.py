@@ -31,10 +31,10 @@ sys.path.insert(0, str(REPO))
 from provenance.errors import InputError  # noqa: E402
 from provenance.models import ScanIssue  # noqa: E402
 from provenance.source import ByteSource, ScanInput  # noqa: E402
-from provenance.sniff import sniff  # noqa: E402
-from scanners import _bmff, _dpx_header, _exr_header, _id3_frames, _jpeg, _riff_chunks, _xmp_parse  # noqa: E402
-from scanners import default_registry  # noqa: E402
-from scanners._png_chunks import ChunkStorm, decode_private, decode_text, iter_chunks, read_chunk  # noqa: E402
+from provenance.knowledge.sniff import sniff  # noqa: E402
+from provenance.scanners import _bmff, _dpx_header, _exr_header, _id3_frames, _jpeg, _riff_chunks, _xmp_parse  # noqa: E402
+from provenance.scanners import default_registry  # noqa: E402
+from provenance.scanners._png_chunks import ChunkStorm, decode_private, decode_text, iter_chunks, read_chunk  # noqa: E402
 
 Target = Callable[[bytes], None]
 

@@ -30,7 +30,7 @@ from mutagen.flac import FLAC
 from mutagen.id3 import ID3, TXXX, WOAS
 from PIL import Image, PngImagePlugin
 
-from provenance.identity import create_identity
+from provenance.tagging.identity import create_identity
 from provenance.ledger import open_ledger
 from provenance.tagging import TagJob, TagOptions, make_declaration, tag_files
 from provenance.tagging.spec import C2paMode
@@ -265,7 +265,7 @@ def build(out: Path) -> None:
 
 def _policy(out: Path) -> None:
     """The built-in policy, plus where this delivery keeps its approvals and the vendor's trust anchor."""
-    from provenance.policy import default_policy_text
+    from provenance.audit.policy import default_policy_text
 
     text = default_policy_text()
     text = text.replace('unmatched = "final"', 'unmatched = "final"\n# Not part of the delivery: the approvals that travel with the demo.\n'

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from provenance.audit import LedgerInfo, evaluate, exit_code
+from provenance.audit.evaluate import LedgerInfo, evaluate, exit_code
 from provenance.ledger import Approval, Scope
 from provenance.models import (
     NO_C2PA,
@@ -21,8 +21,8 @@ from provenance.models import (
     ScanReport,
     Signal,
 )
-from provenance.policy import default_policy_text, parse_policy
-from provenance.verdict import decide
+from provenance.audit.policy import default_policy_text, parse_policy
+from provenance.knowledge.verdict import decide
 
 TODAY = date(2026, 11, 20)
 SHA_A = "a" * 64

@@ -11,10 +11,10 @@ import c2pa
 import pytest
 from PIL import Image
 
-from provenance.c2pa_signing import APPROVAL_PARAM, build_manifest, embeddable, sign_asset
-from provenance.dst import IPTC_PREFIX
+from provenance.tagging.c2pa_signing import APPROVAL_PARAM, build_manifest, embeddable, sign_asset
+from provenance.knowledge.dst import IPTC_PREFIX
 from provenance.errors import UsageError
-from provenance.identity import create_identity
+from provenance.tagging.identity import create_identity
 
 TAM = IPTC_PREFIX + "trainedAlgorithmicMedia"
 

@@ -12,17 +12,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from provenance import signatures
-from provenance.cache import ScanCache, check_outside, default_cache_path, open_cache, scan_version
+from provenance.knowledge import signatures
+from provenance.scan.cache import ScanCache, check_outside, default_cache_path, open_cache, scan_version
 from provenance.cli import cli
 from provenance.errors import UsageError
 from provenance.models import FileScan, ScanIssue, ScannerResult
-from provenance.registry import ScannerRegistry
+from provenance.knowledge.registry import ScannerRegistry
 from provenance.scan import ScanSettings, scan_path, scan_tree
-from provenance.scan_render import dumps, scan_to_dict
+from provenance.scan.render import dumps, scan_to_dict
 from provenance.source import ScanInput, ScanOptions
-from provenance.walk import FileEntry, walk
-from scanners import default_registry
+from provenance.scan.walk import FileEntry, walk
+from provenance.scanners import default_registry
 from .builders import png_file
 
 OLD = 1_600_000_000  # a fixed past mtime (2020): older than the cache's racy window
@@ -272,7 +272,7 @@ def test_time_is_not_part_of_the_key(tmp_path: Path) -> None:
 def test_file_hashes_come_from_the_cache_until_the_file_changes(tmp_path: Path) -> None:
     import hashlib
 
-    from provenance.cache import file_hashes
+    from provenance.scan.cache import file_hashes
 
     root, db = _tree(tmp_path / "d"), tmp_path / "cache.db"
     real = hashlib.sha256((root / "a.png").read_bytes()).hexdigest()

@@ -111,7 +111,7 @@ def test_report_file_is_readable_by_the_group(tmp_path: Path) -> None:
 
 
 def test_listing_layout_is_the_same_document_as_indented_json() -> None:
-    from provenance.scan_render import dumps, dumps_listing
+    from provenance.scan.render import dumps, dumps_listing
 
     data = {"schema": "s", "assets": [{"b": 1, "a": [1, {"z": "é", "y": None}]}, {"path": "x"}], "skipped": [],
             "problems": [{"code": "c"}], "root": "/r"}

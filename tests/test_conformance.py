@@ -9,7 +9,7 @@ import pytest
 
 from provenance.models import C2paState, VerdictKind
 from provenance.scan import ScanSettings, scan_tree
-from scanners import default_registry
+from provenance.scanners import default_registry
 
 from .conftest import CORPUS
 

@@ -7,7 +7,7 @@ import re
 import click
 
 from provenance.cli import cli
-from scanners import BUILTIN_SCANNERS, default_registry
+from provenance.scanners import BUILTIN_SCANNERS, default_registry
 
 from .conftest import REPO
 

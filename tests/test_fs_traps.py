@@ -18,9 +18,9 @@ import pytest
 
 from provenance.models import FileScan
 from provenance.scan import ScanSettings, scan_path, scan_tree
-from provenance.scan_render import scan_to_dict
-from provenance.walk import FileEntry
-from scanners import default_registry
+from provenance.scan.render import scan_to_dict
+from provenance.scan.walk import FileEntry
+from provenance.scanners import default_registry
 
 
 

@@ -61,7 +61,7 @@ def test_base_file_is_accepted(name: str) -> None:
 
 def test_id3_guard_refuses_what_mutagen_cannot_bound() -> None:
     from provenance.errors import InputError
-    from scanners import _id3_frames
+    from provenance.scanners import _id3_frames
 
     nuls = b"ID3\x04\0\0" + _syncsafe(10 + 5000) + b"TXXX" + _syncsafe(5000) + b"\0\0" \
         + b"\0" * 5000

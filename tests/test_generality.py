@@ -27,14 +27,14 @@ from mutagen.id3 import COMM, GEOB, TALB, TIT2, TPE1, TSSE, TXXX, WOAS
 from mutagen.mp4 import MP4
 from PIL import Image, PngImagePlugin
 
-from provenance.c2pa_signing import sign_asset
-from provenance.identity import create_identity
+from provenance.tagging.c2pa_signing import sign_asset
+from provenance.tagging.identity import create_identity
 from provenance.models import C2paState, VerdictKind
 from provenance.scan import scan_path
 from provenance.source import ScanOptions
-from provenance.verdict import decide
-from scanners import default_registry
-from scanners._c2pa_lineage import store_evidence
+from provenance.knowledge.verdict import decide
+from provenance.scanners import default_registry
+from provenance.scanners._c2pa_lineage import store_evidence
 
 from .scanners.test_exr import exr, string
 from .scanners.test_id3 import MP3_FRAME

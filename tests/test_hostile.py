@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from provenance.manifest import load_manifest
+from provenance.scan.manifest import load_manifest
 
 REPO = Path(__file__).resolve().parent.parent
 MAX_RSS_KB = 500 * 1024

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from provenance.errors import UsageError
-from provenance.identity import (
+from provenance.tagging.identity import (
     DOCUMENT_SIGNING,
     Identity,
     check_leaf_profile,

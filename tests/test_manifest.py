@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from provenance.dst import IPTC_PREFIX
-from provenance.manifest import (
+from provenance.knowledge.dst import IPTC_PREFIX
+from provenance.scan.manifest import (
     INVALID,
     MAX_MANIFEST_BYTES,
     MISMATCH,
@@ -22,7 +22,7 @@ from provenance.manifest import (
     upsert_entries,
 )
 from provenance.models import Confidence, Signal
-from provenance.walk import PACKAGE_MANIFEST_NAME, walk
+from provenance.scan.walk import PACKAGE_MANIFEST_NAME, walk
 
 GENERATED = IPTC_PREFIX + "trainedAlgorithmicMedia"
 CAPTURED = IPTC_PREFIX + "digitalCapture"

@@ -11,11 +11,11 @@ from click.testing import CliRunner
 
 from provenance.cli import cli
 from provenance.models import ScannerResult
-from provenance.parallel import MIN_PARALLEL_FILES, WorkerConfig, scan_tasks
-from provenance.progress import ProgressBar, format_eta, render_line
-from provenance.registry import ScannerRegistry
+from provenance.scan.executors import MIN_PARALLEL_FILES, WorkerConfig, scan_tasks
+from provenance.cli.progress import ProgressBar, format_eta, render_line
+from provenance.knowledge.registry import ScannerRegistry
 from provenance.source import ScanInput, ScanOptions
-from scanners import default_registry
+from provenance.scanners import default_registry
 
 SAMPLES = ("c2pa_test_algorithmicMedia.jpg", "a1111_stealth_alpha.png", "audio_id3_comment.mp3",
            "comfyui_img2img.png", "c2pa_video_noai.mp4", "camera_canon.jpg", "audio_riff_pentax.wav",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from provenance.policy import PolicyError, default_policy_text, load_policy, parse_policy
+from provenance.audit.policy import PolicyError, default_policy_text, load_policy, parse_policy
 
 
 def default():

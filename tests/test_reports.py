@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from provenance.audit import evaluate
+from provenance.audit.evaluate import evaluate
 from provenance.ledger import Approval, Scope
 from provenance.models import Asset, AssetKind, AssetResult, Confidence, Evidence, NO_C2PA, ScanReport, Signal
-from provenance.policy import default_policy_text, parse_policy
+from provenance.audit.policy import default_policy_text, parse_policy
 from provenance.reports import check_audit, render_report
 from provenance.reports import thumbnails as thumbs
 from provenance.reports.json_report import build
-from provenance.verdict import decide
+from provenance.knowledge.verdict import decide
 
 HOSTILE = "<script>alert(1)</script>"
 SHA = "c" * 64

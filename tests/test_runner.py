@@ -6,10 +6,10 @@ import pytest
 
 from provenance.errors import InputError
 from provenance.models import Confidence, Evidence, ScannerResult, Signal, VerdictKind
-from provenance.registry import DuplicateScannerError, ScannerRegistry
+from provenance.knowledge.registry import DuplicateScannerError, ScannerRegistry
 from provenance.scan import scan_bytes
 from provenance.source import ByteSource, ScanInput
-from provenance.verdict import decide
+from provenance.knowledge.verdict import decide
 
 
 class _Fixed:

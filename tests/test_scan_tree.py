@@ -10,8 +10,8 @@ import struct
 from click.testing import CliRunner
 
 from provenance.cli import cli
-from provenance.dst import IPTC_PREFIX
-from provenance.manifest import SCHEMA
+from provenance.knowledge.dst import IPTC_PREFIX
+from provenance.scan.manifest import SCHEMA
 from provenance.models import (
     AssetKind,
     Confidence,
@@ -22,12 +22,12 @@ from provenance.models import (
     Signal,
     VerdictKind,
 )
-from provenance.registry import ScannerRegistry
+from provenance.knowledge.registry import ScannerRegistry
 from provenance.scan import ScanSettings, scan_path, scan_tree
-from provenance.scan_render import scan_to_dict
+from provenance.scan.render import scan_to_dict
 from provenance.source import ScanInput
-from provenance.walk import PACKAGE_MANIFEST_NAME
-from scanners import default_registry
+from provenance.scan.walk import PACKAGE_MANIFEST_NAME
+from provenance.scanners import default_registry
 
 SEQ_DIR = "shots/sh010"
 PATTERN = "shots/sh010/sh010_comp_v003.####.exr"

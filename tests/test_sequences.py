@@ -3,8 +3,8 @@ from __future__ import annotations
 import random
 
 from provenance.models import AssetKind
-from provenance.sequences import group_files
-from provenance.walk import FileEntry
+from provenance.scan.sequences import group_files
+from provenance.scan.walk import FileEntry
 
 
 def entry(rel: str, size: int = 10) -> FileEntry:

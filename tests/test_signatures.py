@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from provenance.models import Confidence, Signal
-from provenance.signatures import Field, match_fields
-from provenance.verdict import decide
+from provenance.knowledge.signatures import Field, match_fields
+from provenance.knowledge.verdict import decide
 
 DST = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 INFOTEXT = "a duck\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 8x8"

@@ -8,7 +8,7 @@ import struct
 import pytest
 from PIL import Image
 
-from provenance.sniff import sniff
+from provenance.knowledge.sniff import sniff
 from .builders import pcm_wav
 
 

@@ -21,8 +21,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 from provenance.cli import cli
-from provenance.identity import create_identity
-from provenance.manifest import load_manifest
+from provenance.tagging.identity import create_identity
+from provenance.scan.manifest import load_manifest
 from .builders import pcm_wav
 
 TOOL = "VendorGen 2.1"

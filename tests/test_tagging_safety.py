@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from provenance.identity import create_identity
+from provenance.tagging.identity import create_identity
 from provenance.tagging import atomic, xmp_packet
 from tests.test_tagging_roundtrip import make_exr, make_image, make_mp3, make_wav, run, scan, tag
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from provenance.walk import walk
+from provenance.scan.walk import walk
 
 
 def _tree(root: Path, files: dict[str, bytes]) -> None:
@@ -60,8 +60,8 @@ def test_symlink_out_of_root_is_skipped_unless_followed(tmp_path: Path) -> None:
 
 
 def test_followed_symlink_to_outside_file_is_scanned(tmp_path: Path) -> None:
-    from provenance.scan import ScanSettings, scan_tree
-    from scanners import default_registry
+    from provenance.scan.runner import ScanSettings, scan_tree
+    from provenance.scanners import default_registry
 
     outside = tmp_path / "outside"
     root = tmp_path / "delivery"
@@ -169,7 +169,7 @@ def test_folders_that_print_alike_are_checked_together(tmp_path: Path) -> None:
 
 
 def test_tree_walk_yields_the_root_first_with_its_manifest_known(tmp_path: Path) -> None:
-    from provenance.walk import PACKAGE_MANIFEST_NAME, TreeWalk
+    from provenance.scan.walk import PACKAGE_MANIFEST_NAME, TreeWalk
 
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "one.png").write_bytes(b"1")

@@ -9,12 +9,12 @@ from typing import NoReturn
 
 import click
 
-from provenance.audit import FAIL_ON
-from provenance.audit_run import audit_delivery
-from provenance.cache import open_cache
+from provenance.audit.evaluate import FAIL_ON
+from provenance.audit.runner import audit_delivery
+from provenance.scan.cache import open_cache
 from provenance.errors import ProvenanceError
-from provenance.parallel import default_jobs
-from provenance.progress import ProgressBar
+from provenance.scan.executors import default_jobs
+from provenance.cli.progress import ProgressBar
 from provenance.reports import FORMATS, ReportError, check_audit, render_report
 from provenance.reports.json_report import build
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import click
 
-from provenance.cache import open_cache
+from provenance.scan.cache import open_cache
 from provenance.errors import UsageError
-from provenance.parallel import EXECUTORS, default_jobs
-from provenance.progress import ProgressBar
-from provenance.scan import ScanSettings, scan_tree
-from provenance.scan_render import scan_json_chunks, scan_to_table
+from provenance.scan.executors import EXECUTORS, default_jobs
+from provenance.cli.progress import ProgressBar
+from provenance.scan.runner import ScanSettings, scan_tree
+from provenance.scan.render import scan_json_chunks, scan_to_table
 from provenance.source import ScanOptions
-from scanners import default_registry
+from provenance.scanners import default_registry
 
 from ._common import checked_output, read_trust_anchors, scan_run_options, write_output
 

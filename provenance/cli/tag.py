@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from provenance.errors import ProvenanceError
-from provenance.identity import ANCHOR_FILE, CHAIN_FILE, KEY_FILE, Identity, create_identity, load_identity
+from provenance.tagging.identity import ANCHOR_FILE, CHAIN_FILE, KEY_FILE, Identity, create_identity, load_identity
 from provenance.tagging import (
     C2paMode,
     TagJob,

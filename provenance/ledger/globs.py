@@ -15,6 +15,8 @@ from __future__ import annotations
 import functools
 import re
 
+from .errors import LedgerError
+
 
 def normalise_path(path: str) -> str:
     text = str(path).strip().replace("\\", "/")
@@ -25,7 +27,6 @@ def normalise_path(path: str) -> str:
 
 def parse_glob(value: str) -> str:
     """Check a glob is relative to the delivery root and return it normalised."""
-    from .model import LedgerError  # globs stays importable alone; the error type lives with the model
 
     text = normalise_path(value)
     if not text:

@@ -13,13 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from provenance.errors import ProvenanceError
 
+from .errors import LedgerError  # noqa: F401 - re-exported: the ledger API names it here
 from .globs import glob_matches, parse_glob
-
-
-class LedgerError(ProvenanceError):
-    """A ledger operation was refused; the message is one line and names the fix."""
 
 
 CATEGORY_HELP: dict[str, str] = {

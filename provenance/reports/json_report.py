@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from provenance.audit import AuditResult, exit_code, outcome_label, severities_of
-from provenance.policy import SEVERITIES, STATUSES
-from provenance.scan_render import dumps
+from provenance.audit.evaluate import AuditResult, exit_code, outcome_label, severities_of
+from provenance.audit.policy import SEVERITIES, STATUSES
+from provenance.scan.render import dumps
 
 AUDIT_SCHEMA = "provenance.audit/1"
 

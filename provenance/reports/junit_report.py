@@ -11,7 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from provenance.policy import SEVERITY_RANK
+from provenance.audit.policy import SEVERITY_RANK
 
 from ._text import approval_refs, asset_label
 

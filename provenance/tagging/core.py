@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from provenance import c2pa_signing, manifest
+from provenance.scan import manifest
+from provenance.tagging import c2pa_signing
 from provenance.errors import InputError, ProvenanceError, UsageError
 from provenance.hashing import sha256_file
-from provenance.identity import Identity
-from provenance.walk import PACKAGE_MANIFEST_NAME
+from provenance.tagging.identity import Identity
+from provenance.scan.walk import PACKAGE_MANIFEST_NAME
 
 from . import formats
 from .atomic import Staging, check_writable
@@ -174,7 +175,7 @@ def _c2pa_word(placement: Placement) -> str:
 
 
 def _sniffed(path: Path) -> str:
-    from provenance.sniff import sniff
+    from provenance.knowledge.sniff import sniff
 
     try:
         with open(path, "rb") as fh:

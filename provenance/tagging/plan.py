@@ -15,9 +15,9 @@ from pathlib import Path
 
 import c2pa
 
-from provenance.dst import dst_term
+from provenance.knowledge.dst import dst_term
 from provenance.errors import UsageError
-from provenance.sniff import sniff
+from provenance.knowledge.sniff import sniff
 
 from . import formats
 from .atomic import refuse_symlink

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from provenance.dst import DST_TABLE, dst_term, dst_uri
+from provenance.knowledge.dst import DST_TABLE, dst_term, dst_uri
 from provenance.errors import ProvenanceError, UsageError
 from provenance.models import Signal
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import c2pa
 
-from provenance.dst import dst_term
-from provenance.identity import Identity
+from provenance.knowledge.dst import dst_term
+from provenance.tagging.identity import Identity
 from provenance.models import C2paState
-from provenance.scan import scan_path
+from provenance.scan.file_scan import scan_path
 from provenance.source import ScanOptions
 
 from . import formats, xmp_packet
@@ -76,14 +76,14 @@ def _verify_c2pa(path: str, plan: FilePlan, asset: Path, sidecar: bytes | None, 
 
 
 def _sidecar_format(media_type: str) -> str:
-    from provenance.c2pa_signing import embeddable
+    from provenance.tagging.c2pa_signing import embeddable
 
     return media_type if embeddable(media_type) else "application/octet-stream"
 
 
 def _verify_scan(path: str, plan: FilePlan, asset: Path, staged_xmp: Path | None, staged_c2pa: Path | None,
                  anchor: str) -> None:
-    from scanners import default_registry
+    from provenance.scanners import default_registry
 
     sidecars: list[tuple[str, str]] = []
     if staged_xmp is not None:

@@ -9,13 +9,13 @@ import c2pa
 import pytest
 from PIL import Image
 
-from provenance.c2pa_signing import build_manifest, sign_asset
-from provenance.identity import create_identity
+from provenance.tagging.c2pa_signing import build_manifest, sign_asset
+from provenance.tagging.identity import create_identity
 from provenance.models import C2paState, Confidence, Signal, VerdictKind
 from provenance.source import ByteSource, ScanInput, ScanOptions
-from provenance.verdict import decide
-from scanners._c2pa_lineage import store_evidence
-from scanners.c2pa import C2paScanner, has_c2pa_marker
+from provenance.knowledge.verdict import decide
+from provenance.scanners._c2pa_lineage import store_evidence
+from provenance.scanners.c2pa import C2paScanner, has_c2pa_marker
 from ..builders import pcm_wav
 
 SCANNER = C2paScanner()
@@ -215,7 +215,7 @@ CORPUS_EXPECT = {
 
 @pytest.mark.parametrize("name", sorted(CORPUS_EXPECT))
 def test_corpus_verdicts_from_c2pa_alone(name, corpus) -> None:
-    from provenance.sniff import sniff
+    from provenance.knowledge.sniff import sniff
 
     with ByteSource.open(corpus / name) as source:
         result = SCANNER.scan(ScanInput(name, sniff(source.head), source))
@@ -236,7 +236,7 @@ def test_remote_pointer_in_png_xmp_is_remote_even_when_compressed(tmp_path, comp
 
     from provenance.models import C2paState
     from provenance.scan import scan_path
-    from scanners import default_registry
+    from provenance.scanners import default_registry
 
     url = "https://manifests.example.com/manifests/urn-uuid-1234"
     xmp = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'

@@ -8,10 +8,10 @@ import pytest
 
 from provenance.errors import InputError
 from provenance.models import Confidence, ScannerResult, Signal
-from provenance.sniff import sniff
+from provenance.knowledge.sniff import sniff
 from provenance.source import ByteSource, ScanInput
-from scanners import _dpx_header
-from scanners.dpx import DpxScanner
+from provenance.scanners import _dpx_header
+from provenance.scanners.dpx import DpxScanner
 
 
 def put(buf: bytearray, offset: int, length: int, text: str) -> None:

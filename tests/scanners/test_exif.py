@@ -15,7 +15,7 @@ from PIL import Image
 from provenance.errors import InputError
 from provenance.models import Signal
 from provenance.source import ByteSource, ScanInput
-from scanners.exif import ExifScanner
+from provenance.scanners.exif import ExifScanner
 
 INFOTEXT = "a duck\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 8x8"
 
@@ -166,7 +166,7 @@ def test_tiff_listing_thousands_of_sub_ifds_is_reported() -> None:
     import struct as _struct
 
     from provenance.source import ByteSource, ScanInput
-    from scanners.exif import ExifScanner
+    from provenance.scanners.exif import ExifScanner
 
     ifd = _struct.pack("<H", 1) + _struct.pack("<HHII", 330, 4, 5000, 26) + _struct.pack("<I", 0)
     blob = b"II*\x00" + _struct.pack("<I", 8) + ifd + b"\0" * 20_000

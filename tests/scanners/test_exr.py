@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from provenance.errors import InputError
 from provenance.models import Confidence, ScannerResult, Signal
-from provenance.sniff import sniff
+from provenance.knowledge.sniff import sniff
 from provenance.source import ByteSource, ScanInput
-from scanners import _exr_header
-from scanners.exr import ExrScanner
+from provenance.scanners import _exr_header
+from provenance.scanners.exr import ExrScanner
 
 
 def attr(name: str, kind: str, value: bytes) -> bytes:

@@ -16,9 +16,9 @@ from mutagen.wave import WAVE
 
 from provenance.errors import InputError
 from provenance.models import Confidence, ScannerResult, Signal
-from provenance.sniff import sniff
+from provenance.knowledge.sniff import sniff
 from provenance.source import ByteSource, ScanInput
-from scanners.id3 import Id3Scanner
+from provenance.scanners.id3 import Id3Scanner
 from ..builders import pcm_wav
 
 # MPEG-1 layer III, 128 kbit/s, 44.1 kHz: 417-byte frames.
@@ -228,7 +228,7 @@ def test_compressed_frame_without_its_size_field_is_malformed() -> None:
     import struct as _struct
 
     from provenance.errors import InputError
-    from scanners._id3_frames import check_tag
+    from provenance.scanners._id3_frames import check_tag
 
     frame = b"TIT2" + _struct.pack(">I", 3) + b"\x00\x80" + b"\x00\x00\x00"
     tag = b"ID3\x03\x00\x00" + bytes([0, 0, 0, len(frame)]) + frame

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from provenance.errors import InputError
 from provenance.models import Confidence, ScannerResult, Signal
-from provenance.sniff import sniff
+from provenance.knowledge.sniff import sniff
 from provenance.source import ByteSource, ScanInput
-from scanners._bmff import MAX_DEPTH
-from scanners.mp4 import C2PA_UUID, Mp4Scanner
+from provenance.scanners._bmff import MAX_DEPTH
+from provenance.scanners.mp4 import C2PA_UUID, Mp4Scanner
 
 
 def box(kind: bytes, *payload: bytes) -> bytes:

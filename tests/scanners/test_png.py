@@ -15,7 +15,7 @@ from PIL.PngImagePlugin import PngInfo
 from provenance.errors import InputError
 from provenance.models import Signal
 from provenance.source import ByteSource, ScanInput
-from scanners.png import PngScanner
+from provenance.scanners.png import PngScanner
 
 INFOTEXT = "a duck\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 8x8"
 GRAPH = '{"3": {"inputs": {"seed": 1}, "class_type": "KSampler"}}'

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from provenance.errors import InputError
 from provenance.models import Confidence, ScannerResult, Signal
-from provenance.sniff import sniff
+from provenance.knowledge.sniff import sniff
 from provenance.source import ByteSource, ScanInput
-from scanners.riff import RiffScanner
+from provenance.scanners.riff import RiffScanner
 
 from ..builders import pcm_wav
 

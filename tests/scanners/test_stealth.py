@@ -13,7 +13,7 @@ from PIL import Image
 from provenance.errors import InputError
 from provenance.models import Signal
 from provenance.source import ByteSource, ScanInput, ScanOptions
-from scanners.stealth import StealthScanner
+from provenance.scanners.stealth import StealthScanner
 
 INFOTEXT = "a circle\nNegative prompt: a square\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 5, Size: 64x64"
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 from provenance.models import Signal
 from provenance.source import ScanInput
-from scanners.stealth import _png_first_column_clear
+from provenance.scanners.stealth import _png_first_column_clear
 
 from .test_stealth import INFOTEXT, embed, png, scan
 

@@ -16,9 +16,9 @@ from mutagen.oggvorbis import OggVorbis
 
 from provenance.errors import InputError
 from provenance.models import Confidence, ScannerResult, Signal
-from provenance.sniff import sniff
+from provenance.knowledge.sniff import sniff
 from provenance.source import ByteSource, ScanInput
-from scanners.vorbis import VorbisScanner
+from provenance.scanners.vorbis import VorbisScanner
 
 
 def flac_bytes() -> bytes:

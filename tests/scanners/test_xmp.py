@@ -13,7 +13,7 @@ from PIL.PngImagePlugin import PngInfo
 from provenance.errors import InputError
 from provenance.models import Signal
 from provenance.source import ByteSource, ScanInput
-from scanners.xmp import HEAD_SEARCH, TAIL_SEARCH, XmpScanner
+from provenance.scanners.xmp import HEAD_SEARCH, TAIL_SEARCH, XmpScanner
 
 DST = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 

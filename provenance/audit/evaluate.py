@@ -1,0 +1,281 @@
+"""The audit decision: scan evidence + ledger approvals + policy → a status per asset.
+
+Pure: no I/O, no clock. The caller passes ``today`` and the hashes it computed,
+so the same inputs always give the same result and every rule is testable with
+hand-built records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from provenance.scan.manifest import SCANNER_ID as MANIFEST_SCANNER
+from provenance.models import AssetResult, Confidence, ScanIssue, ScanReport, Signal
+from provenance.audit.policy import SEVERITY_RANK, Policy
+from provenance.scan.walk import PACKAGE_MANIFEST_NAME
+
+FAIL_ON = ("blocker", "issue", "fyi", "never")
+# Tree-level scan problems that are findings about the delivery, not gaps in the check.
+MANIFEST_FINDINGS = ("manifest-missing-file", "manifest-hash-mismatch")
+MANIFEST_NAME = PACKAGE_MANIFEST_NAME
+# When several approvals touch one asset and none approves it, the most
+# decisive answer is reported: an explicit revocation outranks lapse of time,
+# which outranks a content or scope mismatch.
+_NOT_APPROVED_ORDER = ("revoked", "expired", "stale", "out-of-scope")
+_PLACE = {"final": "the final deliverables", "temporary": "temporary material", "reference": "reference material",
+          "ideation": "ideation material"}
+_STATUS_FROM_APPROVAL = {"revoked": "revoked", "expired": "expired", "superseded": "stale", "pending": "out-of-scope"}
+
+
+class ApprovalLike(Protocol):
+    """What the audit reads from a ledger ``Approval``."""
+
+    ref: str
+    title: str
+    categories: tuple[str, ...]
+    use: str
+    approver: str
+    valid_until: date | None
+    superseded_by: str | None
+
+    def status_on(self, day: date) -> str: ...
+
+    def match(self, path: str, sha256: str | None, c2pa_instance_ids: Sequence[str] = ()) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class ApprovalMatch:
+    """One approval that touches one asset, and what it means for that asset."""
+
+    ref: str
+    title: str
+    match: str  # "covered" | "stale"
+    approval_status: str  # the approval's own state today
+    outcome: str  # the asset status this approval alone would give
+    note: str
+    use: str
+    categories: tuple[str, ...]
+    approver: str
+    valid_until: str | None
+
+
+@dataclass(frozen=True)
+class AssetAudit:
+    result: AssetResult
+    use: str
+    status: str
+    severity: str | None
+    explanation: str
+    approvals: tuple[ApprovalMatch, ...] = ()
+    sha256: str | None = None
+    checked: bool = True  # False: the file could not be read fully
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str | None
+    message: str
+    path: str | None = None
+    approval: str | None = None
+
+
+@dataclass(frozen=True)
+class LedgerInfo:
+    path: str | None = None
+    state: str = "missing"  # "ok" | "missing" | "unverified"
+    head: str | None = None
+    approvals: int = 0
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    scan: ScanReport
+    assets: tuple[AssetAudit, ...]
+    findings: tuple[Finding, ...]
+    policy: Policy
+    ledger: LedgerInfo
+    today: date
+    warnings: tuple[str, ...] = ()
+    incomplete: tuple[str, ...] = field(default=())  # why the audit could not check everything
+
+    @property
+    def complete(self) -> bool:
+        return not self.incomplete
+
+
+def evaluate(scan: ScanReport, approvals: Sequence[ApprovalLike], policy: Policy, today: date,
+             hashes: Mapping[str, str], ledger: LedgerInfo | None = None) -> AuditResult:
+    """Give every asset a status and severity; collect delivery-level findings."""
+    ledger = ledger or LedgerInfo(state="ok", approvals=len(approvals))
+    matched_refs: set[str] = set()
+    audits = []
+    for result in scan.assets:
+        audit = assess(result, approvals, policy, today, hashes.get(result.path))
+        matched_refs.update(m.ref for m in audit.approvals)
+        audits.append(audit)
+
+    findings = [*_manifest_findings(scan, policy), *_stripped_findings(audits, policy),
+                *_unmatched_findings(approvals, matched_refs, policy, today)]
+    incomplete = [f"{a.result.path}: {a.result.errors[0].message}" for a in audits if not a.checked]
+    for problem in scan.problems:
+        if problem.code not in MANIFEST_FINDINGS:
+            incomplete.append(problem.message)
+    warnings = []
+    if ledger.state == "missing":
+        warnings.append(f"no approvals ledger at {ledger.path}: every generated asset is treated as unapproved"
+                        if ledger.path else "no approvals ledger: every generated asset is treated as unapproved")
+    if ledger.state == "unverified":
+        incomplete.append("the approvals ledger failed verification: " + "; ".join(ledger.problems[:3]))
+    findings.sort(key=lambda f: (_rank(f.severity), f.code, f.path or "", f.approval or "", f.message))
+    return AuditResult(scan, tuple(audits), tuple(findings), policy, ledger, today,
+                       tuple(warnings), tuple(incomplete))
+
+
+def assess(result: AssetResult, approvals: Sequence[ApprovalLike], policy: Policy, today: date,
+           sha256: str | None) -> AssetAudit:
+    """The status of one asset. Order: approvals, then what the verdict demands, then review flags."""
+    use = policy.classify(result.path)
+    verdict = str(result.verdict.kind)
+    requirement = policy.verdicts[verdict]
+    rule = policy.uses[use]
+    matches = []
+    for approval in approvals:
+        how = approval.match(result.path, sha256, result.c2pa.instance_ids)
+        if how in ("covered", "stale"):
+            matches.append(_judge(approval, how, use, rule.approval_uses, rule.categories, today))
+    matches.sort(key=lambda m: m.ref)
+
+    approved = [m for m in matches if m.outcome == "approved"]
+    if approved:
+        status, why = "approved", f"covered by {', '.join(m.ref for m in approved)}"
+    elif matches:
+        worst = min(matches, key=lambda m: _NOT_APPROVED_ORDER.index(m.outcome))
+        status, why = worst.outcome, f"{worst.ref}: {worst.note}"
+    elif requirement == "approval":
+        status, why = "unapproved", f"{verdict} material in {_PLACE[use]}, with no approval in the ledger"
+    elif requirement == "provenance" and verdict == "no-evidence":
+        status, why = "needs-review", f"no provenance evidence, which the policy demands for {verdict}"
+    else:
+        status, why = "clean", "nothing to approve"
+
+    review = _review_reasons(result, policy)
+    if review and status in ("approved", "clean"):
+        status, why = "needs-review", "; ".join(review) + (f" ({why})" if matches else "")
+    elif review:
+        why += "; also " + "; ".join(review)
+
+    checked = not result.errors
+    severity = policy.severity_of(use, status)
+    if not checked:
+        why += f"; could not be read fully ({result.errors[0].code})"
+        if status == "clean":
+            # "Could not check" is never clean: flagged for review; it makes the audit incomplete (exit 3).
+            status, severity = "needs-review", None
+    return AssetAudit(result, use, status, severity, why, tuple(matches), sha256, checked)
+
+
+def _judge(approval: ApprovalLike, how: str, use: str, accepted_uses: tuple[str, ...],
+           needed: tuple[str, ...], today: date) -> ApprovalMatch:
+    state = approval.status_on(today)
+    missing = [c for c in needed if c not in approval.categories]
+    if state != "active":
+        outcome = _STATUS_FROM_APPROVAL.get(state, "out-of-scope")
+        note = {
+            "revoked": "approval revoked",
+            "expired": f"approval expired on {approval.valid_until}",
+            "superseded": f"approval superseded by {approval.superseded_by or 'a later approval'} "
+                          "that does not cover this content",
+            "pending": "approval not yet in force",
+        }.get(state, f"approval is {state}")
+    elif how == "stale":
+        outcome, note = "stale", "approval is pinned to other content: the file changed after approval"
+    elif approval.use not in accepted_uses:
+        outcome, note = "out-of-scope", f"approved for {approval.use} use, but the asset is in {_PLACE[use]}"
+    elif missing:
+        outcome, note = "out-of-scope", f"approval lacks categor{'y' if len(missing) == 1 else 'ies'} " \
+                                        f"{', '.join(missing)} needed for {_PLACE[use]}"
+    else:
+        outcome, note = "approved", "active approval covers this use"
+    return ApprovalMatch(
+        ref=approval.ref, title=approval.title, match=how, approval_status=state, outcome=outcome, note=note,
+        use=approval.use, categories=tuple(approval.categories), approver=approval.approver,
+        valid_until=approval.valid_until.isoformat() if approval.valid_until else None,
+    )
+
+
+def _review_reasons(result: AssetResult, policy: Policy) -> list[str]:
+    reasons = []
+    state = str(result.c2pa.state)
+    if state in policy.c2pa_review_states:
+        detail = f": {result.c2pa.failures[0]}" if result.c2pa.failures else ""
+        reasons.append(f"C2PA manifest {state}{detail}")
+    decisive = [e for e in result.evidence if e.confidence is not Confidence.HEURISTIC]
+    says_ai = any(e.signal in (Signal.GENERATED, Signal.MODIFIED) for e in decisive)
+    says_not = any(e.signal is Signal.NOT_GENERATIVE for e in decisive)
+    if says_ai and says_not:
+        reasons.append("evidence conflicts: generative and non-generative origin both declared")
+    return reasons
+
+
+def _manifest_findings(scan: ScanReport, policy: Policy) -> list[Finding]:
+    issues: list[ScanIssue] = [*scan.findings, *scan.problems]
+    return [Finding(i.code, policy.finding_severity(i.code), i.message)
+            for i in issues if i.code in MANIFEST_FINDINGS]
+
+
+def _is_manifest_evidence(scanner: str, location: str) -> bool:
+    return scanner == MANIFEST_SCANNER or location.startswith(MANIFEST_NAME)
+
+
+def _stripped_findings(audits: Sequence[AssetAudit], policy: Policy) -> list[Finding]:
+    """Declared generated by the vendor's package manifest, but the file itself says nothing."""
+    out = []
+    for audit in audits:
+        ai = [e for e in audit.result.evidence if e.signal in (Signal.GENERATED, Signal.MODIFIED)]
+        declared = [e for e in ai if _is_manifest_evidence(e.scanner, e.location)]
+        if declared and len(declared) == len(ai):
+            out.append(Finding("metadata-stripped", policy.finding_severity("metadata-stripped"),
+                               "the package manifest declares this file generated, but its embedded "
+                               "metadata carries no generative-AI marker (stripped or re-encoded)",
+                               path=audit.result.path))
+    return out
+
+
+def _unmatched_findings(approvals: Sequence[ApprovalLike], matched: set[str], policy: Policy,
+                        today: date) -> list[Finding]:
+    out = []
+    for approval in approvals:
+        state = approval.status_on(today)
+        if approval.ref in matched or state in ("revoked", "superseded"):
+            continue
+        out.append(Finding("unmatched-approval", policy.finding_severity("unmatched-approval"),
+                           f"approval {approval.ref} ({approval.title}) matches nothing in this delivery",
+                           approval=approval.ref))
+    return out
+
+
+def _rank(severity: str | None) -> int:
+    return SEVERITY_RANK.get(severity or "", len(SEVERITY_RANK))
+
+
+def exit_code(severities: Sequence[str | None], complete: bool, fail_on: str) -> int:
+    """0 nothing at or above the threshold; 1 something is; 3 incomplete and nothing reached it."""
+    if fail_on != "never":
+        limit = SEVERITY_RANK[fail_on.upper()]
+        if any(s is not None and SEVERITY_RANK[s] <= limit for s in severities):
+            return 1
+    return 0 if complete else 3
+
+
+def outcome_label(code: int) -> str:
+    return {0: "PASS", 1: "FAIL", 3: "INCOMPLETE"}[code]
+
+
+def severities_of(data: Mapping[str, Any]) -> list[str | None]:
+    """Every severity in a canonical audit dict: assets and findings."""
+    return [a.get("severity") for a in data.get("assets", [])] + [f.get("severity") for f in data.get("findings", [])]

@@ -1,0 +1,108 @@
+"""Scan one file: open it read-only, sniff it and run every scanner that accepts it.
+
+This is the unit of work the executors run (locally or on workers); it must not
+import the tree runner or the executors, which import it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+from collections.abc import Sequence
+
+from provenance.errors import InputError
+from provenance.knowledge.registry import ScannerRegistry
+from provenance.knowledge.sniff import sniff
+from provenance.models import NO_C2PA, C2paState, C2paStatus, Evidence, FileScan, ScanIssue
+from provenance.source import ByteSource, InputTooLarge, ScanInput, ScanOptions
+
+log = logging.getLogger(__name__)
+
+MAX_SIDECAR_BYTES = 32 * 1024 * 1024
+
+# When several scanners report a C2PA state, the most telling one wins.
+C2PA_PRECEDENCE = {
+    C2paState.INVALID: 0,
+    C2paState.ERROR: 1,
+    C2paState.REMOTE: 2,
+    C2paState.TRUSTED: 3,
+    C2paState.VALID: 4,
+    C2paState.ABSENT: 5,
+}
+
+
+def scan_bytes(
+    item: ScanInput,
+    registry: ScannerRegistry,
+    *,
+    propagate_bugs: bool = False,
+) -> FileScan:
+    """All evidence in one file. A pure function of the bytes, sidecars and options.
+
+    ``InputError`` from a scanner becomes a per-file error. Any other exception
+    is a bug: it propagates when ``propagate_bugs`` (tests, ``--debug``), and is
+    otherwise recorded as ``scanner-bug`` so one bad reader cannot sink a
+    200,000-file audit; the scan then counts as incomplete.
+    """
+    evidence: list[Evidence] = []
+    errors: list[ScanIssue] = []
+    c2pa: C2paStatus = NO_C2PA
+    for scanner in registry.for_media_type(item.media_type):
+        try:
+            result = scanner.scan(item)
+        except InputError as exc:
+            errors.append(ScanIssue(exc.code, exc.message, scanner.id))
+            continue
+        except Exception as exc:  # noqa: BLE001 - the bug boundary, see docstring
+            if propagate_bugs:
+                raise
+            log.error("bug in scanner %s on %s: %s\n%s", scanner.id, item.path, exc, traceback.format_exc())
+            errors.append(ScanIssue("scanner-bug", f"internal error in the {scanner.id} scanner: {type(exc).__name__}", scanner.id))
+            continue
+        evidence.extend(result.evidence)
+        errors.extend(result.errors)
+        if result.c2pa is not None and C2PA_PRECEDENCE[result.c2pa.state] < C2PA_PRECEDENCE[c2pa.state]:
+            c2pa = result.c2pa
+    unique = sorted(set(evidence), key=lambda e: e.sort_key)
+    return FileScan(media_type=item.media_type, evidence=tuple(unique), c2pa=c2pa, errors=tuple(errors))
+
+
+def scan_path(
+    path: str,
+    rel: str,
+    registry: ScannerRegistry,
+    options: ScanOptions,
+    sidecars: Sequence[tuple[str, str]] = (),
+    *,
+    propagate_bugs: bool = False,
+) -> FileScan:
+    """Open one file read-only and scan it; I/O failures become per-file errors."""
+    side: dict[str, bytes] = {}
+    side_errors: list[ScanIssue] = []
+    for kind, side_path in sidecars:
+        try:
+            with ByteSource.open(side_path) as sc:
+                side[kind] = sc.read_all(MAX_SIDECAR_BYTES)
+        except (OSError, InputTooLarge) as exc:
+            side_errors.append(ScanIssue("unreadable-sidecar", f"{os.path.basename(side_path)}: {exc}"))
+    try:
+        source = ByteSource.open(path)
+    except OSError as exc:
+        return FileScan(media_type="application/octet-stream",
+                        errors=(ScanIssue("unreadable", f"cannot open: {exc.strerror or exc}"), *side_errors))
+    with source:
+        try:
+            head = source.head
+        except OSError as exc:
+            return FileScan(media_type="application/octet-stream",
+                            errors=(ScanIssue("unreadable", f"cannot read: {exc.strerror or exc}"),))
+        item = ScanInput(path=rel, media_type=sniff(head), source=source, sidecars=side, options=options)
+        try:
+            result = scan_bytes(item, registry, propagate_bugs=propagate_bugs)
+        except OSError as exc:
+            return FileScan(media_type=item.media_type,
+                            errors=(ScanIssue("unreadable", f"read failed: {exc.strerror or exc}"),))
+    if side_errors:
+        result = FileScan(result.media_type, result.evidence, result.c2pa, result.errors + tuple(side_errors))
+    return result

@@ -1,0 +1,110 @@
+"""Scan reports as stable JSON or a terminal table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from provenance.models import ScanReport
+
+SCAN_SCHEMA = "provenance.scan/1"
+
+
+def scan_to_dict(report: ScanReport, *, lazy: bool = False) -> dict[str, Any]:
+    """The report as JSON data; ``lazy`` leaves the assets and skipped files as :class:`Lazy` arrays."""
+    return {
+        "schema": SCAN_SCHEMA,
+        "root": report.root,
+        "tool_version": report.tool_version,
+        "scanners": [{"id": s.id, "version": s.version} for s in report.scanners],
+        "complete": report.complete,
+        "assets": Lazy(report.assets, _to_dict) if lazy else [a.to_dict() for a in report.assets],
+        "skipped": Lazy(report.skipped, _to_dict) if lazy else [s.to_dict() for s in report.skipped],
+        "problems": [p.to_dict() for p in report.problems],
+        "findings": [f.to_dict() for f in report.findings],
+    }
+
+
+def _to_dict(item: Any) -> Any:
+    return item.to_dict()
+
+
+def dumps(data: Any) -> str:
+    """Deterministic JSON: sorted keys, two-space indent, trailing newline."""
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def dumps_listing(data: dict[str, Any], listed: tuple[str, ...] = ("assets", "skipped")) -> str:
+    """Deterministic JSON with one line per element of the ``listed`` arrays.
+
+    The same document as :func:`dumps`, laid out for 200,000-asset reports:
+    each asset is encoded by the C encoder on its own line (greppable, and a
+    third of the time of an indented dump), the rest indented as usual.
+    """
+    return "".join(listing_chunks(data, listed))
+
+
+class Lazy:
+    """A listed array whose elements become dicts only as they are written."""
+
+    def __init__(self, items: Sequence[Any], to_dict: Callable[[Any], Any]) -> None:
+        self.items, self.to_dict = items, to_dict
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def listing_chunks(data: dict[str, Any], listed: tuple[str, ...] = ("assets", "skipped")) -> Iterator[str]:
+    """:func:`dumps_listing` in pieces, one per listed element: a large report is never one string."""
+    yield "{"
+    keys = sorted(data)
+    for i, key in enumerate(keys):
+        comma = "," if i < len(keys) - 1 else ""
+        value = data[key]
+        if key in listed and isinstance(value, (list, Lazy)) and len(value):
+            items, to_dict = (value.items, value.to_dict) if isinstance(value, Lazy) else (value, None)
+            yield f"\n  {json.dumps(key)}: ["
+            for j, item in enumerate(items):
+                text = json.dumps(item if to_dict is None else to_dict(item), sort_keys=True, ensure_ascii=False)
+                yield f"{',' if j else ''}\n    {text}"
+            yield f"\n  ]{comma}"
+        else:
+            if isinstance(value, Lazy):
+                value = [value.to_dict(item) for item in value.items]
+            text = json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+            yield f"\n  {json.dumps(key)}: {text}{comma}"
+    yield "\n}\n"
+
+
+def scan_json_chunks(report: ScanReport) -> Iterator[str]:
+    """``dumps_listing(scan_to_dict(report))``, written an asset at a time."""
+    data = scan_to_dict(report, lazy=True)
+    return listing_chunks(data)
+
+
+def scan_to_table(report: ScanReport) -> str:
+    rows = [("PATH", "VERDICT", "GENERATOR", "CONFIDENCE", "C2PA")]
+    for a in report.assets:
+        d = a.to_dict()
+        path = a.path + (f" [{a.asset.frames}]" if a.asset.frames else "")
+        if a.errors:
+            path += f"  (! {a.errors[0].code})"
+        rows.append((path, d["verdict"], ", ".join(d["generators"]) or "-", d["confidence"] or "-", d["c2pa"]["state"]))
+    widths = [min(max(len(r[i]) for r in rows), 60) for i in range(len(rows[0]))]
+    lines = ["  ".join(_cell(c, widths[i]) for i, c in enumerate(row)).rstrip() for row in rows]
+    counts: dict[str, int] = {}
+    for a in report.assets:
+        counts[str(a.verdict.kind)] = counts.get(str(a.verdict.kind), 0) + 1
+    summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no assets"
+    lines.append("")
+    lines.append(f"{len(report.assets)} assets: {summary}; {len(report.skipped)} skipped"
+                 + ("" if report.complete else "; INCOMPLETE (see errors)"))
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str, width: int) -> str:
+    text = text.replace("\n", " ")
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    return text.ljust(width)

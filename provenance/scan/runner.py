@@ -1,0 +1,293 @@
+"""Scanning: one file's bytes to evidence (pure), and a whole tree to a report."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from provenance import __version__
+from provenance.scan.cache import ScanCache, scan_version
+from provenance.scan.manifest import ManifestCheck, ManifestChecker, load_manifest
+from provenance.scan.executors import TaskStream, WorkerConfig
+from provenance.models import (
+    NO_C2PA,
+    Asset,
+    AssetKind,
+    AssetResult,
+    Confidence,
+    Evidence,
+    FileScan,
+    FrameNames,
+    ScanIssue,
+    ScanReport,
+    Segment,
+)
+from provenance.knowledge.registry import ScannerRegistry
+from provenance.scan.sequences import Group, frame_range_text, group_files
+from provenance.scan.file_scan import C2PA_PRECEDENCE
+from provenance.source import ScanOptions
+from provenance.knowledge.verdict import decide
+from provenance.scan.walk import FileEntry, TreeWalk
+
+log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class ScanSettings:
+    options: ScanOptions = field(default_factory=ScanOptions)
+    follow_symlinks: bool = False
+    jobs: int = 1  # worker count; the CLI defaults it to the usable cores
+    executor: str = "process"  # "process" for CPU (local disks), "thread" for latency-bound network storage
+    propagate_bugs: bool = False
+
+
+FileScanner = Callable[[FileEntry], FileScan]
+# (files done, files in total); the total is -1 while the walk is still finding files.
+Progress = Callable[[int, int], None]
+
+# Cache lookups go in batches of about this many files (whole folders).
+_BATCH = 2000
+# Equal scans share one object; this bounds the table that finds them.
+_SHARED_MAX = 10_000
+
+
+@dataclass(slots=True)
+class _Folder:
+    """One folder's files on their way through the scan."""
+
+    files: list[FileEntry]
+    scans: dict[str, FileScan]
+    to_read: list[FileEntry]
+    filled: int = 0
+
+
+def scan_tree(
+    root: str | os.PathLike[str],
+    registry: ScannerRegistry,
+    settings: ScanSettings | None = None,
+    *,
+    file_scanner: FileScanner | None = None,
+    extra_evidence: Callable[[Sequence[FileEntry], str], Mapping[str, Iterable[Evidence]]] | None = None,
+    cache: ScanCache | None = None,
+    progress: Progress | None = None,
+) -> ScanReport:
+    """Walk ``root``, scan every file, group frame sequences, decide verdicts.
+
+    The tree streams through a folder at a time (see :class:`provenance.walk.TreeWalk`):
+    a folder's files are looked up in the ``cache``, the rest read, and the
+    folder's assets assembled, after which only the assets are kept. Memory
+    therefore grows with the assets, not with the files.
+
+    Files are read by ``settings.jobs`` workers (see :mod:`provenance.parallel`);
+    ``file_scanner`` replaces :func:`scan_path` for callers that bring their own
+    reader, and then runs in this process. With a ``cache``, unchanged files
+    are not read at all. ``extra_evidence`` attaches further evidence by
+    relative path; it is called once per folder, with that folder's files.
+    The package manifest at the root is always read: its declarations join
+    the files' evidence before grouping, its integrity results land in
+    ``findings`` and its read failures in ``problems``.
+    """
+    settings = settings or ScanSettings()
+    root_abs = os.path.abspath(os.fspath(root))
+    root_key = os.path.realpath(os.fspath(root))
+    tree = TreeWalk(root, follow_symlinks=settings.follow_symlinks)
+    report = progress or (lambda done, total: None)
+    version = scan_version(registry, settings.options) if cache is not None else ""
+    config = WorkerConfig(registry, settings.options, settings.propagate_bugs)
+    reader = None if file_scanner is None else (lambda task: file_scanner(task[3]))
+
+    manifest: ManifestChecker | None = None
+    manifest_loaded = False
+    assets: list[AssetResult] = []
+    real_paths: dict[str, str] = {}
+    shared: dict[FileScan, FileScan] = {}
+    waiting: deque[_Folder] = deque()  # folders with files in flight, in task order
+    counts = [0, 0]  # files done, files found
+
+    def finish_folder(folder: _Folder) -> None:
+        nonlocal manifest, manifest_loaded
+        if not manifest_loaded:  # the root comes first, so its manifest is known by now
+            manifest_loaded = True
+            if tree.package_manifest is not None:
+                manifest = ManifestChecker(load_manifest(tree.package_manifest))
+        scans = folder.scans
+        # Per-file declarations are merged before grouping, so a declaration on
+        # frames 1040-1060 becomes its own segment of the sequence.
+        if manifest is not None:
+            _merge_evidence(scans, manifest.check(folder.files))
+        if extra_evidence is not None:
+            _merge_evidence(scans, extra_evidence(folder.files, os.fspath(root)))
+        assets.extend(assemble(g, scans) for g in group_files(folder.files))
+        for entry in folder.files:
+            if entry.abspath != os.path.join(root_abs, entry.rel):
+                real_paths[entry.rel] = entry.abspath
+
+    def deliver(results: list[FileScan]) -> None:
+        for result in results:
+            folder = waiting[0]
+            entry = folder.to_read[folder.filled]
+            same = shared.get(result)
+            if same is not None:
+                result = same
+            elif len(shared) < _SHARED_MAX:
+                shared[result] = result
+            folder.scans[entry.rel] = result
+            if cache is not None:
+                cache.store(root_key, entry, result, version)
+            folder.filled += 1
+            counts[0] += 1
+            if folder.filled == len(folder.to_read):
+                waiting.popleft()
+                finish_folder(folder)
+
+    def look_up(folders: list[list[FileEntry]], stream: TaskStream) -> None:
+        batch = [e for files in folders for e in files]
+        hits = cache.lookup(root_key, batch, version) if cache is not None else {}
+        for files in folders:
+            to_read = [e for e in files if e.rel not in hits]
+            folder = _Folder(files, {e.rel: hits[e.rel] for e in files if e.rel in hits}, to_read)
+            counts[0] += len(files) - len(to_read)
+            if not to_read:
+                finish_folder(folder)
+                continue
+            waiting.append(folder)
+            deliver(stream.put([(e.abspath, e.rel, e.sidecars, e) if reader else (e.abspath, e.rel, e.sidecars)
+                                for e in to_read]))
+        report(counts[0], -1)
+
+    report(0, -1)
+    with TaskStream(config, settings.jobs, settings.executor, reader) as stream:
+        pending: list[list[FileEntry]] = []
+        pending_files = 0
+        for batch in tree.directories():
+            files = [entry for _, entry in batch]
+            del batch
+            counts[1] += len(files)
+            pending.append(files)
+            pending_files += len(files)
+            if pending_files >= _BATCH:
+                look_up(pending, stream)
+                pending, pending_files = [], 0
+        look_up(pending, stream)
+        del pending
+        report(counts[0], counts[1])
+        deliver(stream.finish())
+    assert not waiting, "every file read comes back"
+    if cache is not None:
+        cache.flush()
+    report(counts[1], counts[1])
+    if not manifest_loaded and tree.package_manifest is not None:
+        manifest = ManifestChecker(load_manifest(tree.package_manifest))
+    skipped = tree.skipped
+    check = manifest.finish({s.path: s.reason for s in skipped}) if manifest is not None else ManifestCheck()
+    assets.sort(key=lambda a: a.path)
+    return ScanReport(
+        # Absolute, so `provenance report` finds the files again from any working directory.
+        root=root_abs,
+        assets=tuple(assets),
+        skipped=skipped,
+        scanners=registry.info(),
+        tool_version=__version__,
+        problems=tree.problems + check.problems,
+        findings=check.findings,
+        real_paths=real_paths,
+    )
+
+
+def _merge_evidence(scans: dict[str, FileScan], extra: Mapping[str, Iterable[Evidence]]) -> None:
+    for rel, items in extra.items():
+        if rel in scans:
+            base = scans[rel]
+            merged = sorted(set(base.evidence) | set(items), key=lambda e: e.sort_key)
+            scans[rel] = FileScan(base.media_type, tuple(merged), base.c2pa, base.errors)
+
+
+def assemble(group: Group, scans: Mapping[str, FileScan]) -> AssetResult:
+    """One asset from one file or one sequence of frames."""
+    if group.kind is AssetKind.FILE:
+        entry = group.members[0]
+        scan = scans[entry.rel]
+        asset = Asset(entry.rel, AssetKind.FILE, entry.size, scan.media_type)
+        return AssetResult(asset, decide(scan.evidence), scan.evidence, scan.c2pa, scan.errors)
+
+    member_scans = [scans[m.rel] for m in group.members]
+    segments = _segments(group, member_scans)
+    # Frames with equal evidence share one FileScan (see scan_tree): visit each once.
+    distinct = {id(s): s for s in member_scans}.values()
+    all_evidence = tuple(sorted({e for s in distinct for e in s.evidence}, key=lambda e: e.sort_key))
+    errors = tuple(
+        ScanIssue(err.code, f"frame {frame}: {err.message}", err.scanner)
+        for frame, s in zip(group.frame_numbers, member_scans, strict=True)
+        for err in s.errors
+    )
+    states = [s.c2pa for s in member_scans]
+    c2pa = min(states, key=lambda st: C2PA_PRECEDENCE[st.state]) if states else NO_C2PA
+    media_type = member_scans[0].media_type if member_scans else "application/octet-stream"
+    asset = Asset(
+        path=group.path,
+        kind=AssetKind.SEQUENCE,
+        size=sum(m.size for m in group.members),
+        media_type=media_type,
+        frames=group.frames,
+        missing_frames=group.missing,
+        members=(FrameNames(*group.name_parts, group.frame_numbers) if group.name_parts is not None
+                 else tuple(m.rel for m in group.members)),
+    )
+    verdict = decide(all_evidence)
+    if len(segments) > 1:
+        flagged = [s.frames for s in segments if s.verdict.kind.is_ai]
+        if flagged:
+            verdict = type(verdict)(verdict.kind, f"{verdict.reason}; frames {', '.join(flagged)}", verdict.generators)
+    return AssetResult(asset, verdict, all_evidence, c2pa, errors, tuple(segments))
+
+
+def _segments(group: Group, scans: Sequence[FileScan]) -> list[Segment]:
+    """Consecutive frames with the same evidence, compressed into ranges."""
+    segments: list[Segment] = []
+    by_id: dict[int, tuple[object, ...]] = {}
+    prints = [by_id.get(id(s)) or by_id.setdefault(id(s), _fingerprint(s)) for s in scans]
+    run_start = 0
+    for i in range(1, len(scans) + 1):
+        if i < len(scans) and prints[i] == prints[run_start]:
+            continue
+        frames = group.frame_numbers[run_start:i]
+        scan = scans[run_start]
+        # Locations carry frame-specific values; the evidence of the first frame stands for the run.
+        segments.append(Segment(
+            frames=frame_range_text(frames),
+            verdict=decide(scan.evidence),
+            evidence=scan.evidence,
+            c2pa_states=tuple(sorted({str(s.c2pa.state) for s in scans[run_start:i]})),
+        ))
+        run_start = i
+    return segments
+
+
+def _fingerprint(scan: FileScan) -> tuple[object, ...]:
+    """What must be equal for two frames to share a segment.
+
+    Most values are frame-specific (capture dates, frame numbers, per-frame
+    file names in DPX headers) and must not split a run. A declaration's value
+    is the claim itself: two approval references or two declared source types
+    are different segments. Read errors split too, so a segment never hides an
+    unreadable frame inside a run of clean ones.
+    """
+    return (
+        decide(scan.evidence).kind,
+        tuple(sorted(
+            (e.scanner, _UUID.sub("<uuid>", e.location), e.signal, e.confidence, e.generator,
+             e.value if e.confidence in _CLAIM_CONFIDENCE else "")
+            for e in scan.evidence
+        )),
+        scan.c2pa.state,
+        tuple(sorted({err.code for err in scan.errors})),
+    )
+
+
+_CLAIM_CONFIDENCE = frozenset({Confidence.SIGNED_DECLARATION, Confidence.DECLARATION})
+# Every signed frame has its own C2PA manifest label (a fresh urn:uuid), like a capture
+# date: it must not split a run of frames that declare the same thing.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

@@ -1,0 +1,122 @@
+"""Grouping of frame files into sequence assets, with fileseq.
+
+A sequence is what post calls one shot render: ``sh010_comp_v003.1001.exr`` …
+``sh010_comp_v003.1300.exr``. It is reported as one asset so a 300-frame
+render is one line, not 300, while evidence stays per frame range.
+
+Rules (README, "Frame sequences"):
+
+* The frame number is the last number before the extension (fileseq's
+  semantics). Everything else in the name, including version tokens
+  (``_v003``), stereo eyes (``_L``/``_R``, ``left``/``right``) and AOV or layer
+  names, is part of the basename, so those stay separate assets. This is the
+  conservative choice: merging two versions would let one approval cover both.
+* Only image formats that are written one file per frame are grouped, decided
+  by extension (grouping is about naming; the scan still sniffs the bytes).
+  Movie and audio containers never form sequences.
+* A sequence needs at least two frames; a lone numbered file stays a file.
+* Files are grouped per directory only.
+
+Pattern notation: fileseq's ``PAD_STYLE_HASH1``, the Nuke convention: one
+``#`` per digit of padding, so 4-padded frames read ``name.####.exr`` and
+unpadded frames 999…1000 read ``name.###.exr`` (at least three digits, like
+``%03d``). A negative frame counts its sign in the width (``-001`` is ``####``).
+Frame ranges and missing frames use fileseq's FrameSet notation
+(``1001-1039,1041,1046-1300``; ``1-99x2`` for every second frame).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import fileseq
+
+from provenance.models import AssetKind
+from provenance.scan.walk import FileEntry
+
+# Formats delivered one file per frame. CinemaDNG and ARRIRAW are camera
+# originals but frame-per-file too.
+FRAME_EXTENSIONS = frozenset({
+    ".exr", ".sxr", ".dpx", ".cin", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".tga", ".hdr",
+    ".webp", ".bmp", ".sgi", ".rgb", ".jp2", ".j2c", ".dng", ".ari",
+})
+MIN_FRAMES = 2
+
+
+@dataclass(frozen=True)
+class Group:
+    path: str  # file path, or the sequence pattern (``sh010.####.exr``)
+    kind: AssetKind
+    members: tuple[FileEntry, ...]  # in frame order for sequences
+    frame_numbers: tuple[int, ...] = ()
+    frames: str | None = None  # "1001-1300"
+    missing: str | None = None  # "1040,1042-1045"
+    # (stem, width, ext): member ``i`` is ``stem + f"{frame_numbers[i]:0{width}d}" + ext``
+    name_parts: tuple[str, int, str] | None = None
+
+
+def is_frame_like(name: str) -> bool:
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in FRAME_EXTENSIONS
+
+
+def frame_range_text(frames: Iterable[int]) -> str:
+    """Frames in fileseq notation: ``1001-1039,1041``; empty text for none."""
+    frames = list(frames)
+    if not frames:
+        return ""
+    # The common case, one unbroken run, without FrameSet's parsing (it was a
+    # fifth of a warm rescan); gaps and steps keep fileseq's notation.
+    first, last = frames[0], frames[-1]
+    if last - first + 1 == len(frames) and all(b == a + 1 for a, b in zip(frames, frames[1:])):
+        return str(first) if first == last else f"{first}-{last}"
+    return fileseq.FrameSet(frames).frameRange()
+
+
+def group_files(files: Sequence[FileEntry]) -> list[Group]:
+    """Files to assets: frame sequences grouped per directory, everything else alone.
+
+    Deterministic: the result is sorted by asset path whatever the input order.
+    """
+    by_dir: dict[str, list[FileEntry]] = {}
+    for entry in files:
+        directory, _, _ = entry.rel.rpartition("/")
+        by_dir.setdefault(directory, []).append(entry)
+    groups: list[Group] = []
+    for directory in sorted(by_dir):
+        groups.extend(_group_directory(directory, by_dir[directory]))
+    groups.sort(key=lambda g: g.path)
+    return groups
+
+
+def _group_directory(directory: str, entries: list[FileEntry]) -> list[Group]:
+    by_name = {e.rel.rpartition("/")[2]: e for e in entries}
+    candidates = sorted(name for name in by_name if is_frame_like(name))
+    grouped: set[str] = set()
+    groups: list[Group] = []
+    prefix = f"{directory}/" if directory else ""
+    for seq in fileseq.findSequencesInList(candidates, pad_style=fileseq.PAD_STYLE_HASH1):
+        frame_set = seq.frameSet()
+        if frame_set is None or len(frame_set) < MIN_FRAMES:
+            continue
+        frame_numbers = tuple(int(f) for f in frame_set)
+        # printf-style padding, as fileseq pads (``-001`` for -1 at width 4);
+        # 4x cheaper than seq.frame(). The membership check below makes any
+        # disagreement with fileseq harmless: such files stay single files.
+        head, width, ext = seq.basename(), seq.zfill(), seq.extension()
+        names = [f"{head}{f:0{width}d}{ext}" for f in frame_numbers]
+        if any(n not in by_name or n in grouped for n in names):
+            continue
+        grouped.update(names)
+        groups.append(Group(
+            path=prefix + seq.format("{basename}{padding}{extension}"),
+            kind=AssetKind.SEQUENCE,
+            members=tuple(by_name[n] for n in names),
+            frame_numbers=frame_numbers,
+            frames=frame_set.frameRange(),
+            missing=frame_set.invertedFrameRange() or None,
+            name_parts=(prefix + head, width, ext),
+        ))
+    groups.extend(Group(e.rel, AssetKind.FILE, (e,)) for name, e in by_name.items() if name not in grouped)
+    return groups
