@@ -264,14 +264,27 @@ def build(out: Path) -> None:
 
 
 def _policy(out: Path) -> None:
-    """The built-in policy, plus where this delivery keeps its approvals and the vendor's trust anchor."""
-    from provenance.audit.policy import default_policy_text
+    """Only what differs from the built-in policy: where this delivery keeps its approvals and the vendor's anchor."""
+    text = f"""# provenance audit policy for the demo delivery.
+#
+# Only what differs from the built-in default is written here; every other
+# setting keeps its default. `provenance policy show sample_assets` lists the
+# policy in effect and where each value came from; `provenance policy init`
+# writes the whole documented default to start from.
 
-    text = default_policy_text()
-    text = text.replace('unmatched = "final"', 'unmatched = "final"\n# Not part of the delivery: the approvals that travel with the demo.\n'
-                        f'ignore = ["{APPROVALS}/**"]', 1)
-    text = text.replace("trust_anchors = []", f'trust_anchors = ["{APPROVALS}/vendor-trust-anchor.pem"]', 1)
-    text += f'\n# The demo carries its ledger; a studio points this (or --ledger) at its own.\n[ledger]\npath = "{APPROVALS}/ledger.db"\n'
+schema = 1
+
+[paths]
+# Not part of the delivery: the approvals that travel with the demo.
+ignore = ["{APPROVALS}/**"]
+
+[c2pa]
+trust_anchors = ["{APPROVALS}/vendor-trust-anchor.pem"]
+
+# The demo carries its ledger; a studio points this (or --ledger) at its own.
+[ledger]
+path = "{APPROVALS}/ledger.db"
+"""
     (out / "provenance.toml").write_text(text, encoding="utf-8")
 
 

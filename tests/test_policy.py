@@ -92,3 +92,73 @@ def test_trust_anchors_are_relative_to_the_policy_file(tmp_path: Path):
     text = default_policy_text().replace("trust_anchors = []", 'trust_anchors = ["certs/root.pem"]')
     (tmp_path / "p.toml").write_text(text)
     assert load_policy(tmp_path / "p.toml", None).trust_anchors == (tmp_path / "certs" / "root.pem",)
+
+
+# --- a partial policy overlays the built-in default -----------------------------------------
+
+PARTIAL = """
+schema = 1
+[severity.final]
+stale = "BLOCKER"
+[paths]
+ignore = ["_approvals/**"]
+"""
+
+
+def test_a_partial_policy_takes_missing_settings_from_the_default():
+    policy = parse_policy(PARTIAL, "studio.toml", None)
+    assert policy.severity_of("final", "stale") == "BLOCKER"          # set by the file
+    assert policy.severity_of("final", "unapproved") == "BLOCKER"     # kept from the default
+    assert policy.severity_of("temporary", "unapproved") == "FYI"
+    assert policy.finding_severity("unmatched-approval") == "FYI"
+    assert policy.uses["final"].categories == ("final-deliverable",)
+    assert policy.ignored("_approvals/ledger.db")
+
+
+def test_a_policy_written_before_a_new_code_existed_keeps_working():
+    # A file from an older release lacks today's finding codes and some statuses entirely.
+    old = default_policy_text().replace('unmatched-approval = "FYI"', "").replace('needs-review = "ISSUE"\n', "", 1)
+    policy = parse_policy(old, "old.toml", None)
+    assert policy.finding_severity("unmatched-approval") == "FYI"
+    assert policy.severity_of("final", "needs-review") == "ISSUE"
+    assert policy.sha256 == default().sha256
+
+
+def test_the_hash_covers_the_merged_policy():
+    full = default_policy_text().replace('stale = "ISSUE"', 'stale = "BLOCKER"', 1)
+    partial = parse_policy('[severity.final]\nstale = "BLOCKER"\n', "p.toml", None)
+    assert partial.sha256 == parse_policy(full, "f.toml", None).sha256
+    assert partial.sha256 != default().sha256
+    assert parse_policy("schema = 1\n", "empty.toml", None).sha256 == default().sha256
+
+
+@pytest.mark.parametrize("text, named", [
+    ('[severity.final]\nstael = "ISSUE"\n', "stael"),
+    ('[severity.findings]\nmanifest-mising-file = "FYI"\n', "manifest-mising-file"),
+    ('[pathz]\nfinal = []\n', "pathz"),
+    ('[uses.final]\ncategories = ["nope"]\n', "uses.final.categories"),
+    ('paths = 3\n', "paths"),
+])
+def test_unknown_keys_in_a_partial_policy_are_still_errors(text, named):
+    with pytest.raises(PolicyError) as err:
+        parse_policy(text, "studio.toml", None)
+    assert named in str(err.value) and "\n" not in str(err.value)
+
+
+def test_every_setting_says_where_it_came_from():
+    policy = parse_policy(PARTIAL, "studio.toml", None)
+    origin = {key: source for key, _, source in policy.settings}
+    assert origin["severity.final.stale"] == "studio.toml"
+    assert origin["paths.ignore"] == "studio.toml"
+    assert origin["severity.final.unapproved"] == "built-in"
+    assert origin["c2pa.review_states"] == "built-in"
+    assert {source for _, _, source in default().settings} == {"built-in"}
+
+
+def test_the_demo_policy_is_partial_and_means_what_it_meant(tmp_path: Path):
+    from tests.conftest import REPO
+
+    demo = load_policy(None, REPO / "sample_assets")
+    assert "[severity" not in (REPO / "sample_assets" / "provenance.toml").read_text()
+    assert demo.severity_of("final", "unapproved") == "BLOCKER"
+    assert demo.ledger_path == REPO / "sample_assets" / "_approvals" / "ledger.db"

@@ -1,9 +1,11 @@
 """The audit policy: where things sit, what they need, how much a gap matters.
 
 A policy is TOML (see ``provenance/data/default_policy.toml``, the documented
-built-in default). A file a user supplies replaces the default as a whole and
-is validated strictly: an unknown key or value is a one-line error naming the
-setting and the fix, because a typo in a gate must never loosen it silently.
+built-in default). A file a user supplies is laid over the default: a setting
+it leaves out keeps the default's value, so a policy written before a new
+status or finding code existed keeps working. What it does say is validated
+strictly: an unknown key or value is a one-line error naming the setting and
+the fix, because a typo in a gate must never loosen it silently.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import hashlib
 import json
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Any
 from provenance.errors import UsageError
 
 POLICY_FILE_NAME = "provenance.toml"
+BUILT_IN = "built-in"
 CLASSES = ("ideation", "reference", "temporary", "final")  # matching order
 STATUSES = ("approved", "unapproved", "expired", "revoked", "stale", "out-of-scope", "needs-review", "clean")
 SEVERITIES = ("BLOCKER", "ISSUE", "FYI")  # most severe first
@@ -64,6 +67,8 @@ class Policy:
     sha256: str  # of the canonical form, so comments and layout do not change it
     ignore: tuple[str, ...] = ()  # globs of files that are not part of the delivery
     ledger_path: Path | None = None  # the ledger to use when neither --ledger nor $PROVENANCE_LEDGER is set
+    # Every setting in effect as (dotted key, value, where it came from), in file order.
+    settings: tuple[tuple[str, Any, str], ...] = field(default=(), compare=False)
 
     def ignored(self, path: str) -> bool:
         return any(_glob_regex(g).fullmatch(path) for g in self.ignore)
@@ -91,7 +96,7 @@ def load_policy(policy_path: Path | None, delivery_root: Path | None) -> Policy:
         if candidate.is_file():
             policy_path = candidate
     if policy_path is None:
-        return parse_policy(default_policy_text(), "built-in", base_dir=None)
+        return parse_policy(default_policy_text(), BUILT_IN, base_dir=None)
     try:
         text = policy_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -104,11 +109,62 @@ def default_policy_text() -> str:
     return resources.files("provenance").joinpath("data/default_policy.toml").read_text(encoding="utf-8")
 
 
+@lru_cache(maxsize=1)
+def _default_raw_json() -> str:
+    # Kept as JSON text so every caller gets a fresh, unshared copy to merge into.
+    return json.dumps(tomllib.loads(default_policy_text()))
+
+
+def overlay(base: dict[str, Any], top: dict[str, Any], source: str, base_source: str = BUILT_IN,
+            prefix: str = "") -> tuple[dict[str, Any], dict[str, str]]:
+    """``top`` laid over ``base``: tables merge key by key, anything else replaces.
+
+    Returns the merged table and, for every leaf, the dotted key → where it came from.
+    """
+    merged: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for key in [*base, *(k for k in top if k not in base)]:
+        dotted = prefix + key
+        below, above = base.get(key), top.get(key)
+        if isinstance(below, dict) and isinstance(above, dict):
+            merged[key], inner = overlay(below, above, source, base_source, dotted + ".")
+            origins.update(inner)
+        elif key in top:
+            merged[key] = above
+            origins.update(_leaves(above, dotted, source))
+        else:
+            merged[key] = below
+            origins.update(_leaves(below, dotted, base_source))
+    return merged, origins
+
+
+def _leaves(value: Any, dotted: str, origin: str) -> dict[str, str]:
+    if isinstance(value, dict):
+        out: dict[str, str] = {}
+        for key, inner in value.items():
+            out.update(_leaves(inner, f"{dotted}.{key}", origin))
+        return out
+    return {dotted: origin}
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in table.items():
+        if isinstance(value, dict):
+            out += _flatten(value, f"{prefix}{key}.")
+        else:
+            out.append((prefix + key, value))
+    return out
+
+
 def parse_policy(text: str, source: str, base_dir: Path | None) -> Policy:
+    """Parse a policy file laid over the built-in default, and validate the result."""
     try:
-        raw = tomllib.loads(text)
+        own = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{source}: not valid TOML ({exc}); fix the syntax or start from provenance/data/default_policy.toml") from None
+        raise PolicyError(f"{source}: not valid TOML ({exc}); fix the syntax or start from "
+                          "`provenance policy init`") from None
+    raw, origins = overlay(json.loads(_default_raw_json()), own, source)
     v = _Validator(source)
     v.keys(raw, "", {"schema", "paths", "verdicts", "uses", "severity", "c2pa", "ledger"})
     if raw.get("schema") != 1:
@@ -169,7 +225,9 @@ def parse_policy(text: str, source: str, base_dir: Path | None) -> Policy:
                           for k, r in uses.items()},
                  "severity": severity, "c2pa": {"review_states": list(review), "trust_anchors": list(anchors_raw)}}
     digest = hashlib.sha256(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-    return Policy(paths, unmatched, verdicts, uses, severity, review, anchors, source, digest, ignore, ledger_path)
+    settings = tuple((key, value, origins[key]) for key, value in _flatten(raw))
+    return Policy(paths, unmatched, verdicts, uses, severity, review, anchors, source, digest, ignore, ledger_path,
+                  settings)
 
 
 class _Validator:
@@ -191,7 +249,7 @@ class _Validator:
         value = parent.get(key)
         if not isinstance(value, dict):
             raise self.fail(prefix + key, "missing or not a table",
-                            f"add a [{prefix}{key}] table (see the built-in default, provenance/data/default_policy.toml)")
+                            f"write [{prefix}{key}] as a table (see `provenance policy init`)")
         return value
 
     def strings(self, table: dict[str, Any], key: str, prefix: str) -> tuple[str, ...]:

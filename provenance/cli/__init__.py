@@ -25,6 +25,7 @@ _COMMANDS = {
     "audit": ("provenance.cli.audit", "audit_command"),
     "report": ("provenance.cli.audit", "report_command"),
     "identity": ("provenance.cli.tag", "identity_group"),
+    "policy": ("provenance.cli.policy", "policy_group"),
     "tag": ("provenance.cli.tag", "tag_command"),
 }
 
