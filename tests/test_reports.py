@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -98,22 +100,36 @@ class _Collector(HTMLParser):
         super().__init__()
         self.tags: list[str] = []
         self.text: list[str] = []
+        self.scripts: list[str] = []
+        self.csp = ""
+        self._in_script = False
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
+        self._in_script = tag == "script"
+        if tag == "meta" and dict(attrs).get("http-equiv") == "Content-Security-Policy":
+            self.csp = dict(attrs)["content"] or ""
+
+    def handle_endtag(self, tag):
+        self._in_script = False
 
     def handle_data(self, data):
-        self.text.append(data)
+        (self.scripts if self._in_script else self.text).append(data)
 
 
 def test_html_shows_hostile_metadata_as_text_never_markup():
     page = render_report(sample(), "html")
     parsed = _Collector()
     parsed.feed(page)
-    assert "script" not in parsed.tags and "b" in parsed.tags  # our own <b>, none from the approver name
+    assert "b" in parsed.tags  # our own <b>, none from the approver name
     text = "".join(parsed.text)
     assert HOSTILE in text and "<b>Jane</b>" in text
-    assert "FAIL" in text and "Content-Security-Policy" in page
+    assert "FAIL" in text
+    # Exactly one script, ours, and the CSP allows exactly it by hash: no other script, no handler, no URL.
+    assert parsed.tags.count("script") == 1 and HOSTILE not in parsed.scripts
+    digest = base64.b64encode(hashlib.sha256(parsed.scripts[0].encode()).digest()).decode()
+    directives = dict(d.strip().split(" ", 1) for d in parsed.csp.split(";"))
+    assert directives["script-src"] == f"'sha256-{digest}'" and directives["default-src"] == "'none'"
 
 
 def test_markdown_summary_is_inert():
@@ -194,3 +210,50 @@ def test_a_damaged_saved_audit_is_a_one_line_error(tmp_path, demo_audit, damage,
     result = CliRunner().invoke(cli, ["report", str(path), "--format", fmt])
     assert result.exit_code == 2, result.output
     assert "not a complete audit" in result.output
+
+
+DOC_SHA = "d" * 64
+
+
+def _full_approval_audit() -> dict:
+    full = Approval(ref="GA-9", title="Sky replacement", scopes=(Scope("sha256", SHA),),
+                    categories=("final-deliverable", "on-screen-element"), use="final", approver="Dana Whitfield",
+                    role="VP Post Production", org="Harbour Films", approved_on=date(2026, 2, 3),
+                    valid_until=date(2027, 2, 3), document="approvals/GA-9 signed.pdf", document_sha256=DOC_SHA,
+                    conditions="sky only; no identifiable landmarks")
+    result = evaluate(ScanReport("/deliveries/ep101", (_asset("final/approved.png", "a cat"),), tool_version="0.1.0"),
+                      [full], parse_policy(default_policy_text(), "built-in", None), date(2026, 11, 20),
+                      {"final/approved.png": SHA})
+    data = build(result, "issue")
+    assert data["assets"][0]["status"] == "approved"
+    return data
+
+
+_IN_FULL = ("sky only; no identifiable landmarks", "approvals/GA-9 signed.pdf", DOC_SHA, "2026-02-03", "2027-02-03",
+            "VP Post Production", "Harbour Films")
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "md", "table", "html"])
+def test_every_format_shows_the_approval_in_full(fmt):
+    text = render_report(_full_approval_audit(), fmt)
+    for needle in _IN_FULL:
+        assert needle in text, (fmt, needle)
+
+
+def test_json_approval_fields_and_csv_columns_line_up():
+    data = _full_approval_audit()
+    (m,) = data["assets"][0]["approvals"]
+    assert (m["conditions"], m["document"], m["document_sha256"], m["approved_on"], m["valid_until"], m["role"],
+            m["org"]) == _IN_FULL
+    assert "signature" not in m  # no state recorded: nothing is claimed
+    (row,) = csv.DictReader(io.StringIO(render_report(data, "csv")))
+    assert row["conditions"] == "GA-9: sky only; no identifiable landmarks"
+    assert row["documents"] == f"GA-9: approvals/GA-9 signed.pdf sha256 {DOC_SHA}"
+    assert row["approvers"] == "GA-9: Dana Whitfield (VP Post Production, Harbour Films)"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "md", "table", "html"])
+def test_a_recorded_signature_state_is_shown(fmt):
+    data = _full_approval_audit()
+    data["assets"][0]["approvals"][0]["signature"] = "valid: key studio-legal"
+    assert "valid: key studio-legal" in render_report(data, fmt)

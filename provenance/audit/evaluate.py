@@ -7,6 +7,7 @@ hand-built records.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,6 +15,7 @@ from typing import Any, Protocol
 
 from provenance.scan.manifest import SCANNER_ID as MANIFEST_SCANNER
 from provenance.models import AssetResult, Confidence, ScanIssue, ScanReport, Signal
+from provenance.audit.declared import DeclaredApproval, cross_check, explain
 from provenance.audit.policy import SEVERITY_RANK, Policy
 from provenance.scan.walk import PACKAGE_MANIFEST_NAME
 
@@ -21,6 +23,7 @@ FAIL_ON = ("blocker", "issue", "fyi", "never")
 # Tree-level scan problems that are findings about the delivery, not gaps in the check.
 MANIFEST_FINDINGS = ("manifest-missing-file", "manifest-hash-mismatch")
 MANIFEST_NAME = PACKAGE_MANIFEST_NAME
+DECLARED_UNKNOWN = "declared-approval-unknown"
 # When several approvals touch one asset and none approves it, the most
 # decisive answer is reported: an explicit revocation outranks lapse of time,
 # which outranks a content or scope mismatch.
@@ -38,7 +41,13 @@ class ApprovalLike(Protocol):
     categories: tuple[str, ...]
     use: str
     approver: str
+    role: str | None
+    org: str | None
+    approved_on: date
     valid_until: date | None
+    document: str | None
+    document_sha256: str | None
+    conditions: str | None
     superseded_by: str | None
 
     def status_on(self, day: date) -> str: ...
@@ -60,6 +69,14 @@ class ApprovalMatch:
     categories: tuple[str, ...]
     approver: str
     valid_until: str | None
+    # What a producer needs to act on the approval, shown in every report format.
+    role: str | None = None
+    org: str | None = None
+    approved_on: str | None = None
+    document: str | None = None
+    document_sha256: str | None = None
+    conditions: str | None = None
+    signature: str | None = None  # the approval's signature state, once the ledger records one
 
 
 @dataclass(frozen=True)
@@ -72,6 +89,7 @@ class AssetAudit:
     approvals: tuple[ApprovalMatch, ...] = ()
     sha256: str | None = None
     checked: bool = True  # False: the file could not be read fully
+    declared: tuple[DeclaredApproval, ...] = ()  # approval references the vendor wrote into the file
 
 
 @dataclass(frozen=True)
@@ -113,14 +131,21 @@ def evaluate(scan: ScanReport, approvals: Sequence[ApprovalLike], policy: Policy
     """Give every asset a status and severity; collect delivery-level findings."""
     ledger = ledger or LedgerInfo(state="ok", approvals=len(approvals))
     matched_refs: set[str] = set()
+    in_ledger = {a.ref for a in approvals}
     audits = []
     for result in scan.assets:
         audit = assess(result, approvals, policy, today, hashes.get(result.path))
         matched_refs.update(m.ref for m in audit.approvals)
+        declared = cross_check(result, {m.ref for m in audit.approvals}, in_ledger)
+        if declared:
+            # A disagreement sits beside the status; it never changes it: only the ledger approves.
+            why = explain(declared)
+            audit = dataclasses.replace(audit, declared=declared,
+                                        explanation=f"{audit.explanation}; {why}" if why else audit.explanation)
         audits.append(audit)
 
     findings = [*_manifest_findings(scan, policy), *_stripped_findings(audits, policy),
-                *_unmatched_findings(approvals, matched_refs, policy, today)]
+                *_declared_findings(audits, policy), *_unmatched_findings(approvals, matched_refs, policy, today)]
     incomplete = [f"{a.result.path}: {a.result.errors[0].message}" for a in audits if not a.checked]
     for problem in scan.problems:
         if problem.code not in MANIFEST_FINDINGS:
@@ -205,7 +230,22 @@ def _judge(approval: ApprovalLike, how: str, use: str, accepted_uses: tuple[str,
         ref=approval.ref, title=approval.title, match=how, approval_status=state, outcome=outcome, note=note,
         use=approval.use, categories=tuple(approval.categories), approver=approval.approver,
         valid_until=approval.valid_until.isoformat() if approval.valid_until else None,
+        role=approval.role, org=approval.org, approved_on=_iso(approval.approved_on), document=approval.document,
+        document_sha256=approval.document_sha256, conditions=approval.conditions,
+        signature=_signature_state(approval),
     )
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _signature_state(approval: ApprovalLike) -> str | None:
+    """The signature state the ledger attached to an approval, if it records one (a str or an object with .state)."""
+    sig = getattr(approval, "signature", None)
+    if sig is None or isinstance(sig, str):
+        return sig
+    return str(getattr(sig, "state", sig))
 
 
 def _review_reasons(result: AssetResult, policy: Policy) -> list[str]:
@@ -243,6 +283,22 @@ def _stripped_findings(audits: Sequence[AssetAudit], policy: Policy) -> list[Fin
                                "the package manifest declares this file generated, but its embedded "
                                "metadata carries no generative-AI marker (stripped or re-encoded)",
                                path=audit.result.path))
+    return out
+
+
+def _declared_findings(audits: Sequence[AssetAudit], policy: Policy) -> list[Finding]:
+    """A declared approval reference the ledger does not know: a claim nobody can check."""
+    out = []
+    for audit in audits:
+        for d in audit.declared:
+            if d.state != "unknown":
+                continue
+            severity = policy.finding_severity(DECLARED_UNKNOWN)
+            if audit.use != "final" and severity is not None:
+                severity = "FYI"  # outside the final deliverables an unverifiable claim is worth a note, no more
+            out.append(Finding(DECLARED_UNKNOWN, severity,
+                               f"the vendor declares approval {d.ref} ({', '.join(d.sources)}) for this file, "
+                               f"but the ledger has no approval {d.ref}", path=audit.result.path, approval=d.ref))
     return out
 
 

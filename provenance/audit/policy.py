@@ -30,7 +30,8 @@ SEVERITIES = ("BLOCKER", "ISSUE", "FYI")  # most severe first
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 VERDICTS = ("ai-generated", "ai-modified", "no-ai-declared", "no-evidence")
 REQUIREMENTS = ("approval", "none", "provenance")
-FINDING_CODES = ("manifest-missing-file", "manifest-hash-mismatch", "metadata-stripped", "unmatched-approval")
+FINDING_CODES = ("manifest-missing-file", "manifest-hash-mismatch", "metadata-stripped", "unmatched-approval",
+                 "declared-approval-unknown")
 C2PA_REVIEWABLE = ("invalid", "error", "remote")
 _GRADED = tuple(s for s in STATUSES if s != "clean")
 

@@ -38,12 +38,15 @@ def checked_output(ctx: click.Context, param: click.Parameter, value: Path | Non
     return value
 
 
-def write_output(text: str | Iterable[str], output: Path | None) -> None:
-    """Results go to stdout, or atomically to ``output``; ``text`` may come in pieces.
+def write_output(text: str | bytes | Iterable[str], output: Path | None) -> None:
+    """Results go to stdout, or atomically to ``output``; ``text`` may come in pieces, or be bytes (PDF).
 
     The file gets the mode an ordinary write would give it (the existing
     file's mode, else 0666 less the umask): a report is meant to be shared.
     """
+    if isinstance(text, bytes):
+        _write_bytes(text, output)
+        return
     if output is None:
         for piece in _pieces(text):
             sys.stdout.write(piece)
@@ -68,6 +71,33 @@ def write_output(text: str | Iterable[str], output: Path | None) -> None:
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        raise
+
+
+def _write_bytes(data: bytes, output: Path | None) -> None:
+    if output is None:
+        if sys.stdout.isatty():
+            raise OutputError("this format is binary and stdout is a terminal; pass --output FILE")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    directory = output.parent if str(output.parent) else Path(".")
+    try:
+        mode = stat.S_IMODE(os.stat(output).st_mode) if output.exists() else 0o666 & ~_umask()
+        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=directory)
+    except OSError as exc:
+        raise OutputError(f"cannot write {output}: {exc.strerror or exc}; pick a writable --output path") from None
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, output)
+    except BaseException as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write {output}: {exc.strerror or exc}; pick a writable --output path") from None
         raise
 
 

@@ -15,10 +15,23 @@ from provenance.scan.cache import open_cache
 from provenance.errors import ProvenanceError
 from provenance.scan.executors import default_jobs
 from provenance.cli.progress import ProgressBar
-from provenance.reports import FORMATS, ReportError, check_audit, render_report
+from provenance.reports import BINARY_FORMATS, FORMATS, ReportError, check_audit, render_binary, render_report
 from provenance.reports.json_report import build
 
 from ._common import checked_output, read_trust_anchors, scan_run_options, write_output
+
+
+_AUDITED_BY_HELP = "Name for the report's sign-off block (who ran the audit); saved in the JSON."
+
+
+def _rendered(data: dict, fmt: str, root: Path | None) -> str | bytes:
+    """The report as text, or as bytes for PDF; a missing PDF renderer is a usage error."""
+    if fmt not in BINARY_FORMATS:
+        return render_report(data, fmt, root=root)
+    try:
+        return render_binary(data, fmt, root=root)
+    except ProvenanceError as exc:
+        _usage_exit(str(exc))
 
 
 def _usage_exit(message: str) -> NoReturn:
@@ -30,6 +43,7 @@ def _usage_exit(message: str) -> NoReturn:
     "audit",
     epilog="Example:\n\n\b\n  provenance audit DELIVERY/ --ledger approvals.db\n"
            "  provenance audit DELIVERY/ --format html --output audit.html\n"
+           "  provenance audit DELIVERY/ --format pdf --output audit.pdf --audited-by 'Dana Whitfield'\n"
            "  provenance audit DELIVERY/ --format json --output audit.json --fail-on blocker",
 )
 @click.argument("delivery", type=click.Path(exists=True, file_okay=False, path_type=Path))
@@ -45,10 +59,11 @@ def _usage_exit(message: str) -> NoReturn:
               help="Exit 1 when anything reaches this severity.")
 @click.option("--trust-anchors", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="PEM file of C2PA trust anchors (repeatable; adds to the policy's).")
+@click.option("--audited-by", metavar="NAME", help=_AUDITED_BY_HELP)
 @scan_run_options
 def audit_command(delivery: Path, ledger: Path | None, policy: Path | None, fmt: str, output: Path | None,
-                  fail_on: str, trust_anchors: tuple[Path, ...], jobs: int | None, cache_path: Path | None,
-                  no_cache: bool, quiet: bool) -> None:
+                  fail_on: str, trust_anchors: tuple[Path, ...], audited_by: str | None, jobs: int | None,
+                  cache_path: Path | None, no_cache: bool, quiet: bool) -> None:
     """Audit DELIVERY: every generated asset against its written approval.
 
     Each asset gets a status (approved, unapproved, expired, revoked, stale,
@@ -70,7 +85,9 @@ def audit_command(delivery: Path, ledger: Path | None, policy: Path | None, fmt:
         if cache is not None:
             cache.close()
     data = build(result, fail_on)
-    write_output(render_report(data, fmt, root=delivery), output)
+    if audited_by:
+        data["audited_by"] = audited_by
+    write_output(_rendered(data, fmt, delivery), output)
     sys.exit(data["summary"]["exit_code"])
 
 
@@ -86,7 +103,8 @@ def audit_command(delivery: Path, ledger: Path | None, policy: Path | None, fmt:
               help="Write the report to this file instead of stdout.")
 @click.option("--thumbnails/--no-thumbnails", default=True, show_default=True,
               help="HTML: embed still thumbnails read from the delivery, if it is still at its audited path.")
-def report_command(audit_json: Path, fmt: str, output: Path | None, thumbnails: bool) -> None:
+@click.option("--audited-by", metavar="NAME", help=_AUDITED_BY_HELP)
+def report_command(audit_json: Path, fmt: str, output: Path | None, thumbnails: bool, audited_by: str | None) -> None:
     """Re-render a saved audit (from `provenance audit --format json`) without rescanning."""
     try:
         data = check_audit(json.loads(audit_json.read_text(encoding="utf-8")))
@@ -96,5 +114,7 @@ def report_command(audit_json: Path, fmt: str, output: Path | None, thumbnails: 
     except ReportError as exc:
         _usage_exit(f"{audit_json}: {exc}")
     root = Path(str(data.get("root", ""))) if thumbnails and data.get("root") else None
-    write_output(render_report(data, fmt, root=root), output)
+    if audited_by:
+        data["audited_by"] = audited_by
+    write_output(_rendered(data, fmt, root), output)
 

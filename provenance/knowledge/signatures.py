@@ -251,6 +251,8 @@ RULES: tuple[Rule, ...] = (
     Rule(None, I, HEUR, ("png:cabx",), None, note="C2PA manifest store present (the c2pa scanner validates it)"),
     Rule(None, I, HEUR, ("*:dcterms:provenance",), None, note="reference to a C2PA manifest, possibly remote"),
     Rule(None, I, HEUR, ("xmp:*:digimageguid",), None, note="generator-assigned image id"),
+    Rule(None, I, DECL, ("*approvalref", "*:org.provenance.approval"), _re(r"\S"),
+         note="approval reference the vendor declared; the audit checks it against the ledger"),
 )
 
 

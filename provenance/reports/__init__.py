@@ -12,7 +12,8 @@ from typing import Any
 from . import csv_report, html_report, json_report, junit_report, md_report, table_report
 from .json_report import AUDIT_SCHEMA
 
-FORMATS = ("table", "json", "csv", "junit", "html", "md")
+FORMATS = ("table", "json", "csv", "junit", "html", "md", "pdf")
+BINARY_FORMATS = ("pdf",)
 
 
 class ReportError(ValueError):
@@ -25,9 +26,19 @@ def render_report(data: dict[str, Any], fmt: str, root: Path | None = None) -> s
         from .thumbnails import thumbnails
 
         return html_report.render(data, thumbnails(data, root) if root is not None else {})
+    if fmt in BINARY_FORMATS:
+        raise ValueError(f"{fmt} is binary; use render_binary")
     renderer = {"table": table_report, "json": json_report, "csv": csv_report, "junit": junit_report,
                 "md": md_report}[fmt]
     return renderer.render(data)
+
+
+def render_binary(data: dict[str, Any], fmt: str, root: Path | None = None) -> bytes:
+    """Render a binary format (``pdf``): the HTML report laid out for print."""
+    from . import pdf_report
+    from .thumbnails import thumbnails
+
+    return pdf_report.render(data, thumbnails(data, root) if root is not None else {})
 
 
 def check_audit(data: object) -> dict[str, Any]:

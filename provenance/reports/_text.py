@@ -37,3 +37,49 @@ def severity_text(asset_or_finding: dict[str, Any]) -> str:
     if sev:
         return str(sev)
     return "NOT CHECKED" if asset_or_finding.get("checked") is False else "-"
+
+
+def approver_text(m: dict[str, Any]) -> str:
+    """"Dana Whitfield (Producer, Harbour Films)": the approver with role and organisation when known."""
+    extra = ", ".join(str(x) for x in (m.get("role"), m.get("org")) if x)
+    return f"{m.get('approver') or '?'}" + (f" ({extra})" if extra else "")
+
+
+def approval_detail(m: dict[str, Any]) -> list[str]:
+    """One approval in full, as short plain-text lines (no escaping here)."""
+    until = f", valid until {m['valid_until']}" if m.get("valid_until") else ", no end date"
+    lines = [f"{m.get('ref')}: {m.get('title') or ''}".rstrip(": "),
+             f"{m.get('use')} use; categories {', '.join(m.get('categories') or []) or '-'}",
+             f"approved by {approver_text(m)} on {m.get('approved_on') or '?'}{until}"]
+    if m.get("conditions"):
+        lines.append(f"conditions: {m['conditions']}")
+    if m.get("document") or m.get("document_sha256"):
+        sha = f" (sha256 {m['document_sha256']})" if m.get("document_sha256") else ""
+        lines.append(f"document: {m.get('document') or '(unnamed)'}{sha}")
+    if m.get("signature"):
+        lines.append(f"signature: {signature_text(m)}")
+    return lines
+
+
+def signature_text(m: dict[str, Any]) -> str:
+    """The signature state of an approval when the ledger records one (a string, or {state, key_id})."""
+    sig = m.get("signature")
+    if isinstance(sig, dict):
+        return " · ".join(str(sig[k]) for k in ("state", "key_id", "signer") if sig.get(k))
+    return "" if sig is None else str(sig)
+
+
+def distinct_approvals(assets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every approval that touches an asset, once, by reference."""
+    seen: dict[str, dict[str, Any]] = {}
+    for a in assets:
+        for m in a.get("approvals", []):
+            seen.setdefault(str(m.get("ref")), m)
+    return [seen[ref] for ref in sorted(seen)]
+
+
+def declared_text(asset: dict[str, Any]) -> str:
+    """The vendor-declared approval references and what the ledger says about each."""
+    words = {"match": "matches the ledger", "does-not-cover": "does not cover this file", "unknown": "not in the ledger"}
+    return "; ".join(f"{d.get('ref')} ({', '.join(d.get('sources') or [])}): {words.get(str(d.get('state')), d.get('state'))}"
+                     for d in asset.get("declared_approvals") or [])

@@ -1,200 +1,284 @@
-"""One self-contained HTML file a producer can read and attach to a delivery.
+"""One self-contained HTML file a producer can read, sign and attach to a delivery.
 
-No scripts, no external resources (a Content-Security-Policy says so to the
-browser too). Every value from the audit passes through ``e()``: metadata is
-attacker-controlled, and a prompt like ``<script>`` must show as text.
+Read top to bottom: the verdict and its counts, then what needs action
+(grouped by folder), then what is approved, a summary by use and category,
+the clean material (folded) and a sign-off block. No external resources; one
+inline script (the offline filter) that the Content-Security-Policy allows by
+its hash and nothing else. The same page, without the filter, is what the PDF
+renders.
+
+Each section is one function taking a ``Page``; ``SECTIONS`` is their order,
+so a new section (a cut-aware timeline, say) is one function and one entry.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from ._text import asset_label, severity_text, sort_assets
+from ._text import sort_assets
+from ._text import signature_text
+from .html_parts import ASSET_HEAD, PROBLEM_STATUSES, badge, e, grouped_table, path_html, sev_key
+from .html_script import SCRIPT, SCRIPT_HASH
 
-_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 _BANNER = {
-    "PASS": ("pass", "PASS", "Nothing at or above the fail-on threshold."),
-    "FAIL": ("fail", "FAIL", "Generated material needs action before this delivery is accepted."),
-    "INCOMPLETE": ("incomplete", "INCOMPLETE", "Some things could not be checked, so this is not a pass."),
+    "PASS": ("pass", "Nothing at or above the fail-on threshold."),
+    "FAIL": ("fail", "Generated material needs action before this delivery is accepted."),
+    "INCOMPLETE": ("incomplete", "Some things could not be checked, so this is not a pass."),
 }
 _STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px;color:#1d1d1f;background:#fff}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
-.meta{color:#555;margin:0 0 16px}.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
-.banner{padding:14px 18px;border-radius:6px;margin:12px 0 18px;color:#fff}
-.banner b{font-size:22px;margin-right:12px;letter-spacing:.04em}
+[hidden]{display:none!important}
+.meta{color:#555;margin:0 0 12px}.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
+.banner{padding:14px 18px;border-radius:6px;margin:12px 0 12px;color:#fff}
+.banner b{font-size:24px;margin-right:12px;letter-spacing:.04em}.banner .counts{margin-top:6px;font-size:15px}
 .pass{background:#1e7b34}.fail{background:#b3261e}.incomplete{background:#a15c00}
-.tiles{display:flex;gap:12px;flex-wrap:wrap;margin:0 0 8px}
-.tile{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:90px}
-.tile .n{font-size:22px;font-weight:600;display:block}
+.tiles{display:flex;gap:10px;flex-wrap:wrap;margin:0 0 8px}
+.tile{border:1px solid #ddd;border-radius:6px;padding:6px 12px;min-width:80px}
+.tile .n{font-size:20px;font-weight:600;display:block}
 table{border-collapse:collapse;width:100%;margin:4px 0 12px}
 th,td{border-bottom:1px solid #e3e3e3;padding:6px 8px;text-align:left;vertical-align:top}
-th{background:#f4f4f6;font-weight:600;position:sticky;top:0}
-td.path{overflow-wrap:anywhere;min-width:220px;max-width:340px}
+thead th{background:#f4f4f6;font-weight:600}
+tr.group th{background:#eef1f6;font-weight:600;border-top:2px solid #c9d1dd}
+td.path,.p{overflow-wrap:anywhere}td.path{min-width:200px;max-width:320px}
+.sha{overflow-wrap:anywhere;color:#666}
 .sev{display:inline-block;padding:1px 7px;border-radius:4px;font-weight:600;font-size:12px;color:#fff}
 .BLOCKER{background:#b3261e}.ISSUE{background:#c26a00}.FYI{background:#3b6fb6}.NONE{background:#8a8a8a}
 .status{font-weight:600}.why{color:#333}.small{font-size:12px;color:#555}
-.thumb{max-width:160px;max-height:120px;border:1px solid #ccc;background:#eee;image-rendering:pixelated}
+.decl{font-size:12px;margin-top:4px;padding:2px 6px;border-radius:3px}
+.decl.ok{background:#e6f4ea}.decl.warn{background:#fff4e0}.decl.bad{background:#fde7e6}
+.cond{font-size:12px;background:#f7f7f9;border-left:3px solid #3b6fb6;padding:2px 6px;margin-top:2px}
+.ap+.ap{border-top:1px dashed #ddd;margin-top:6px;padding-top:6px}
+.thumb{max-width:160px;max-height:120px;border:1px solid #ccc;background:#eee}
 .warn{background:#fff4e0;border-left:4px solid #c26a00;padding:6px 10px;margin:6px 0}
-pre.val{white-space:pre-wrap;overflow-wrap:anywhere;margin:2px 0;font-size:12px;background:#f7f7f9;padding:4px 6px;max-height:7.5em;overflow:auto}
-details summary{cursor:pointer;color:#3b6fb6}
-ul.ev{margin:4px 0;padding-left:18px}
-td.appr{min-width:200px}
-@media print{th{position:static}.banner{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+pre.val{white-space:pre-wrap;overflow-wrap:anywhere;margin:2px 0;font-size:12px;background:#f7f7f9;padding:4px 6px;max-height:12em;overflow:auto}
+details summary{cursor:pointer;color:#3b6fb6}details.raw summary{overflow-wrap:anywhere}
+ul.ev{margin:4px 0;padding-left:18px}td.appr{min-width:220px}
+form.filter{position:sticky;top:0;background:#fff;padding:8px 0;border-bottom:1px solid #ddd;z-index:1}
+form.filter label{margin-right:12px}
+.sign{display:flex;gap:28px;flex-wrap:wrap;margin-top:14px}
+.sign div{flex:1;min-width:220px;border-top:1px solid #333;padding-top:4px;margin-top:36px;font-size:12px;color:#333}
+@media print{form.filter{display:none}.banner,.sev,.decl,tr.group th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ body{margin:0;font-size:10px}td.appr{min-width:0}td.path{min-width:0;width:24%}h2{break-after:avoid}
+ .thumb{max-width:64px;max-height:48px}.sha{font-size:8px}th,td{padding:4px 5px}
+ td.evd details{display:none}pre.val{max-height:none}}
+@page{size:A4 landscape;margin:14mm 12mm}
 """
 
 
-def e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+@dataclass(frozen=True)
+class Page:
+    """What every section reads: the audit dict, thumbnails and the assets split by where they belong."""
+
+    data: dict[str, Any]
+    thumbs: Mapping[str, str] = field(default_factory=dict)
+    interactive: bool = True
+
+    @property
+    def ordered(self) -> list[dict[str, Any]]:
+        return sort_assets(self.data["assets"])
+
+    @property
+    def problems(self) -> list[dict[str, Any]]:
+        return [a for a in self.ordered if a["status"] in PROBLEM_STATUSES]
+
+    @property
+    def approved(self) -> list[dict[str, Any]]:
+        return [a for a in self.ordered if a["status"] == "approved"]
+
+    @property
+    def clean(self) -> list[dict[str, Any]]:
+        return [a for a in self.ordered if a["status"] not in PROBLEM_STATUSES and a["status"] != "approved"]
 
 
-def render(data: dict[str, Any], thumbs: Mapping[str, str] | None = None) -> str:
-    thumbs = thumbs or {}
-    s = data["summary"]
-    css, word, blurb = _BANNER[s["outcome"]]
+def render(data: dict[str, Any], thumbs: Mapping[str, str] | None = None, *, interactive: bool = True) -> str:
+    """The report page. ``interactive=False`` leaves out the filter and its script (for print/PDF)."""
+    page = Page(data, thumbs or {}, interactive)
+    csp = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+    if interactive:
+        csp += f"; script-src '{SCRIPT_HASH}'"
+    outcome = data["summary"]["outcome"]
+    head = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">"
+            "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+            f"<title>GenAI provenance audit: {e(outcome)}</title><style>{_STYLE}</style></head><body>")
+    body = "\n".join(section(page) for section in SECTIONS)
+    script = f"<script>{SCRIPT}</script>" if interactive else ""
+    return f"{head}\n{body}\n{script}</body></html>\n"
+
+
+def header(page: Page) -> str:
+    data = page.data
+    worse = " or worse" if data["fail_on"] != "never" else ""
+    return ("<h1>Generative-AI provenance audit</h1>"
+            f"<p class=\"meta\">Delivery <span class=\"mono\">{path_html(data['root'])}</span> · "
+            f"audited {e(data['audited_on'])} · fails on {e(str(data['fail_on']).upper())}{worse}</p>")
+
+
+def banner(page: Page) -> str:
+    s = page.data["summary"]
+    css, blurb = _BANNER.get(s["outcome"], ("incomplete", ""))
     sev = s["by_severity"]
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
-        '<meta name="viewport" content="width=device-width,initial-scale=1">',
-        f"<title>GenAI provenance audit: {e(s['outcome'])}</title>",
-        f"<style>{_STYLE}</style></head><body>",
-        "<h1>Generative-AI provenance audit</h1>",
-        f'<p class="meta">Delivery <span class="mono">{e(data["root"])}</span> · audited {e(data["audited_on"])}'
-        f" · fails on {e(str(data['fail_on']).upper())}{' or worse' if data['fail_on'] != 'never' else ''}</p>",
-        f'<div class="banner {css}"><b>{word}</b>{e(blurb)} {s["assets"]} assets, {s["flagged"]} flagged: '
-        f"{sev['BLOCKER']} BLOCKER, {sev['ISSUE']} ISSUE, {sev['FYI']} FYI.</div>",
-    ]
-    parts += [f'<div class="warn">Warning: {e(w)}</div>' for w in data.get("warnings", [])]
-    parts += [f'<div class="warn">Not checked: {e(r)}</div>' for r in data.get("incomplete", [])]
-    parts.append(_counts(s))
-    parts.append(_findings(data["findings"]))
-    ordered = sort_assets(data["assets"])
-    flagged = [a for a in ordered if a["status"] != "clean"]
-    clean = [a for a in ordered if a["status"] == "clean"]
-    parts.append(f"<h2>Flagged assets ({len(flagged)})</h2>")
-    parts.append(_asset_table(flagged, thumbs) if flagged else "<p>None.</p>")
-    if clean:
-        parts.append(f"<h2>Clean assets ({len(clean)})</h2>"
-                     "<p class=\"small\">No generative-AI evidence and nothing the policy requires. "
-                     "Absence of metadata is not proof of absence: stripped files can only be caught "
-                     "by a vendor manifest or the ledger.</p>")
-        parts.append(f"<details><summary>Show {len(clean)} clean assets</summary>{_asset_table(clean, thumbs)}</details>")
-    parts.append(_run_info(data))
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    findings = len(page.data["findings"])
+    counts = (f"{s['assets']} assets: {len(page.problems)} need action, {len(page.approved)} approved, "
+              f"{len(page.clean)} clean or for review only · {findings} delivery finding{'s' if findings != 1 else ''}"
+              f" · severities {sev['BLOCKER']} BLOCKER, {sev['ISSUE']} ISSUE, {sev['FYI']} FYI")
+    return (f"<div class=\"banner {css}\"><b>{e(s['outcome'])}</b>{e(blurb)}"
+            f"<div class=\"counts\">{e(counts)}</div></div>")
 
 
-def _badge(item: dict[str, Any]) -> str:
-    text = severity_text(item)
-    cls = text if text in ("BLOCKER", "ISSUE", "FYI") else "NONE"
-    return f'<span class="sev {cls}">{e(text)}</span>'
-
-
-def _counts(s: dict[str, Any]) -> str:
-    tiles = "".join(f'<div class="tile"><span class="n">{n}</span>{e(k)}</div>'
-                    for k, n in s["by_severity"].items())
-    statuses = "".join(f'<div class="tile"><span class="n">{n}</span>{e(k)}</div>'
-                       for k, n in s["by_status"].items() if n)
-    return f"<h2>By severity</h2><div class=\"tiles\">{tiles}</div><h2>By status</h2><div class=\"tiles\">{statuses}</div>"
-
-
-def _findings(findings: list[dict[str, Any]]) -> str:
-    if not findings:
-        return "<h2>Delivery findings (0)</h2><p>None.</p>"
-    rows = "".join(
-        f"<tr><td>{_badge(f)}</td><td class=\"mono\">{e(f['code'])}</td><td class=\"path mono\">"
-        f"{e(f.get('path') or f.get('approval') or '')}</td><td>{e(f['message'])}</td></tr>" for f in findings)
-    return (f"<h2>Delivery findings ({len(findings)})</h2><table><tr><th>Severity</th><th>Finding</th>"
-            f"<th>Subject</th><th>Detail</th></tr>{rows}</table>")
-
-
-def _asset_table(assets: list[dict[str, Any]], thumbs: Mapping[str, str]) -> str:
-    head = ("<table><tr><th>Preview</th><th>Asset</th><th>Status</th><th>Verdict and evidence</th>"
-            "<th>Approvals</th></tr>")
-    return head + "".join(_asset_row(a, thumbs) for a in assets) + "</table>"
-
-
-def _asset_row(a: dict[str, Any], thumbs: Mapping[str, str]) -> str:
-    uri = thumbs.get(str(a["path"]), "")
-    # Only our own base64 JPEG URIs go into src; anything else is dropped, never escaped into an attribute.
-    thumb = f'<img class="thumb" alt="" src="{uri}">' if uri.startswith("data:image/jpeg;base64,") and \
-        all(c.isalnum() or c in "+/=:;,-" for c in uri) else ""
-    sha = a.get("sha256")
-    asset = (f'<div class="mono">{e(asset_label(a))}</div>'
-             f'<div class="small">{e(a.get("kind"))} · {e(a.get("media_type"))} · {e(_size(a.get("size")))}'
-             f' · used as <b>{e(a.get("use"))}</b></div>'
-             + (f'<div class="small mono" title="{e(sha)}">sha256 {e(sha[:16])}…</div>' if sha else ""))
-    if a.get("missing_frames"):
-        asset += f'<div class="small">missing frames {e(a["missing_frames"])}</div>'
-    status = (f'{_badge(a)} <span class="status">{e(a["status"])}</span>'
-              f'<div class="why">{e(a.get("explanation"))}</div>')
-    return (f"<tr><td>{thumb}</td><td class=\"path\">{asset}</td><td>{status}</td>"
-            f"<td>{_verdict(a)}</td><td class=\"appr\">{_approvals(a)}</td></tr>")
-
-
-def _verdict(a: dict[str, Any]) -> str:
-    gens = ", ".join(a.get("generators", []))
-    out = f"<b>{e(a.get('verdict'))}</b>" + (f" · {e(gens)}" if gens else "")
-    out += f'<div class="small">{e(a.get("reason"))}</div>'
-    c2pa = a.get("c2pa") or {}
-    if c2pa.get("state") and c2pa["state"] != "absent":
-        fails = "; ".join(c2pa.get("failures", []))
-        out += f'<div class="small">C2PA: {e(c2pa["state"])}' + (f" ({e(fails)})" if fails else "") + \
-            (f" · signer {e(c2pa['signer'])}" if c2pa.get("signer") else "") + "</div>"
-    for seg in a.get("segments", []):
-        out += f'<div class="small">frames {e(seg.get("frames"))}: {e(seg.get("verdict"))}</div>'
-    for err in a.get("errors", []):
-        out += f'<div class="small">error {e(err.get("code"))}: {e(err.get("message"))}</div>'
-    evidence = a.get("evidence", [])
-    if evidence:
-        items = "".join(
-            f"<li><span class=\"mono\">{e(ev.get('scanner'))} · {e(ev.get('location'))}</span> "
-            f"<span class=\"small\">{e(ev.get('signal'))}, {e(ev.get('confidence'))}</span>"
-            f"<pre class=\"val\">{e(ev.get('value'))}</pre></li>" for ev in evidence)
-        # A flagged asset with little evidence shows it unfolded: what the file says, without a click.
-        opened = " open" if a.get("status") != "clean" and len(evidence) <= 3 else ""
-        out += (f"<details{opened}><summary>{len(evidence)} evidence item(s)</summary>"
-                f"<ul class=\"ev\">{items}</ul></details>")
-    return out
-
-
-def _approvals(a: dict[str, Any]) -> str:
-    matches = a.get("approvals", [])
-    if not matches:
-        return '<span class="small">none</span>'
-    out = []
-    for m in matches:
-        until = f", valid until {e(m['valid_until'])}" if m.get("valid_until") else ""
-        out.append(f"<div><b class=\"mono\">{e(m['ref'])}</b> {e(m.get('title'))}"
-                   f"<div class=\"small\">{e(m['outcome'])}: {e(m.get('note'))}</div>"
-                   f"<div class=\"small\">{e(m.get('use'))} use · {e(', '.join(m.get('categories', [])))} · "
-                   f"approved by {e(m.get('approver'))}{until}</div></div>")
+def notices(page: Page) -> str:
+    data = page.data
+    out = [f"<div class=\"warn\">Warning: {e(w)}</div>" for w in data.get("warnings", [])]
+    out += [f"<div class=\"warn\">Not checked: {e(r)}</div>" for r in data.get("incomplete", [])]
     return "".join(out)
 
 
-def _size(value: object) -> str:
-    if not isinstance(value, int):
-        return "size unknown"
-    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if value >= scale:
-            return f"{value / scale:.1f} {unit}"
-    return f"{value} bytes"
+def filter_bar(page: Page) -> str:
+    if not page.interactive:
+        return ""
+    statuses = sorted({a["status"] for a in page.data["assets"]}) + (["finding"] if page.data["findings"] else [])
+    sev = "".join(f"<option value=\"{v}\">{v}</option>" for v in ("BLOCKER", "ISSUE", "FYI", "none", "unchecked"))
+    st = "".join(f"<option value=\"{e(v)}\">{e(v)}</option>" for v in statuses)
+    # Hidden until the script runs: without it (print, PDF, scripts off) there is no dead control.
+    return ("<form id=\"filter\" class=\"filter\" hidden>"
+            f"<label>Severity <select name=\"sev\"><option value=\"\">all</option>{sev}</select></label>"
+            f"<label>Status <select name=\"status\"><option value=\"\">all</option>{st}</select></label>"
+            "<label>Text <input name=\"q\" type=\"search\" placeholder=\"path, generator, approval…\"></label>"
+            "<output id=\"shown\"></output></form>")
 
 
-def _run_info(data: dict[str, Any]) -> str:
+def problems(page: Page) -> str:
+    items = page.problems
+    out = f"<h2 id=\"problems\">Needs action ({len(items)})</h2>"
+    if not items:
+        return out + "<p>Nothing: every generated asset is approved or needs no approval.</p>"
+    return out + grouped_table(items, page.thumbs, ASSET_HEAD)
+
+
+def findings(page: Page) -> str:
+    items = page.data["findings"]
+    out = f"<h2 id=\"findings\">Delivery findings ({len(items)})</h2>"
+    if not items:
+        return out + "<p>None.</p>"
+    rows = "".join(
+        f"<tr data-sev=\"{e(sev_key(f))}\" data-status=\"finding\"><td>{badge(f)}</td>"
+        f"<td class=\"mono\">{e(f['code'])}</td><td class=\"path mono\">"
+        f"{path_html(f.get('path') or f.get('approval') or '')}</td><td>{e(f['message'])}</td></tr>" for f in items)
+    return (out + "<table><thead><tr><th>Severity</th><th>Finding</th><th>Subject</th><th>Detail</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>")
+
+
+def approved(page: Page) -> str:
+    items = page.approved
+    out = f"<h2 id=\"approved\">Approved ({len(items)})</h2>"
+    if not items:
+        return out + "<p>No asset is covered by an active approval.</p>"
+    return (out + "<p class=\"small\">Generated material with an active written approval that covers its use. "
+            "Check each approval's conditions.</p>" + grouped_table(items, page.thumbs, ASSET_HEAD))
+
+
+def summary(page: Page) -> str:
+    """Counts by use (where material sits) and by approval category (what was approved for what)."""
+    by_use: dict[str, dict[str, int]] = {}
+    for a in page.data["assets"]:
+        row = by_use.setdefault(str(a.get("use") or "?"), {"assets": 0, "action": 0, "approved": 0, "clean": 0})
+        row["assets"] += 1
+        key = "action" if a["status"] in PROBLEM_STATUSES else ("approved" if a["status"] == "approved" else "clean")
+        row[key] += 1
+    use_rows = "".join(f"<tr><td>{e(use)}</td><td>{r['assets']}</td><td>{r['action']}</td><td>{r['approved']}</td>"
+                       f"<td>{r['clean']}</td></tr>" for use, r in sorted(by_use.items()))
+    by_cat: dict[str, dict[str, int]] = {}
+    for a in page.data["assets"]:
+        for m in a.get("approvals", []):
+            for cat in m.get("categories") or []:
+                row = by_cat.setdefault(str(cat), {"approved": 0, "other": 0})
+                row["approved" if m.get("outcome") == "approved" else "other"] += 1
+    cat_rows = "".join(f"<tr><td>{e(cat)}</td><td>{r['approved']}</td><td>{r['other']}</td></tr>"
+                       for cat, r in sorted(by_cat.items()))
+    cats = ("<table><thead><tr><th>Approval category</th><th>Assets approved</th>"
+            f"<th>Assets not approved by it (expired, stale, out of scope…)</th></tr></thead><tbody>{cat_rows}</tbody></table>"
+            if cat_rows else "<p class=\"small\">No approval in the ledger touches this delivery.</p>")
+    return ("<h2 id=\"summary\">Summary by use and category</h2>"
+            "<table><thead><tr><th>Use</th><th>Assets</th><th>Need action</th><th>Approved</th>"
+            f"<th>Clean or review only</th></tr></thead><tbody>{use_rows}</tbody></table>{cats}")
+
+
+def clean(page: Page) -> str:
+    items = page.clean
+    if not items:
+        return ""
+    return (f"<h2 id=\"clean\">Clean ({len(items)})</h2><p class=\"small\">No generative-AI evidence and nothing "
+            "the policy requires, or material kept for information only. Absence of metadata is not proof of "
+            "absence: stripped files can only be caught by a vendor manifest or the ledger.</p>"
+            f"<details class=\"rows\"><summary>Show {len(items)} assets</summary>"
+            f"{grouped_table(items, page.thumbs, '')}</details>")
+
+
+def checkpoint_text(ledger: Mapping[str, Any]) -> str:
+    """The ledger checkpoint (event count and head hash), however the audit recorded it."""
+    cp = ledger.get("checkpoint")
+    if isinstance(cp, Mapping):
+        events = cp.get("events", cp.get("count", cp.get("sequence")))
+        head = cp.get("head") or cp.get("hash") or ledger.get("head")
+        return f"{events}:{head}" if events is not None else str(head or "")
+    if cp:
+        return str(cp)
+    return f"head {ledger['head']} (no event count recorded)" if ledger.get("head") else "none (no ledger)"
+
+
+def _signature_summary(data: Mapping[str, Any]) -> str:
+    states: dict[str, int] = {}
+    refs: set[str] = set()
+    for a in data["assets"]:
+        for m in a.get("approvals", []):
+            if m.get("ref") in refs:
+                continue
+            refs.add(str(m.get("ref")))
+            text = signature_text(m) or "not recorded"
+            states[text] = states.get(text, 0) + 1
+    if not refs:
+        return "no approval applies"
+    return ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+
+
+def signoff(page: Page) -> str:
+    data = page.data
     ledger = data["ledger"]
+    s = data["summary"]
+    rows = [
+        ("Outcome", f"{s['outcome']} (exit {s['exit_code']}), fails on {data['fail_on']}"),
+        ("Audited by", data.get("audited_by") or ""),
+        ("Date", data["audited_on"]),
+        ("Tool version", f"provenance {data.get('tool_version')} · report schema {data.get('schema')}"),
+        ("Policy", f"{data['policy']['source']} · sha256 {data['policy']['sha256']}"),
+        ("Ledger", f"{ledger.get('path') or '-'} · {ledger.get('state')} · {ledger.get('approvals')} approvals"),
+        ("Ledger checkpoint", checkpoint_text(ledger)),
+        ("Approval signatures", _signature_summary(data)),
+    ]
+    body = "".join(f"<tr><th>{e(k)}</th><td class=\"mono p\">{e(v)}</td></tr>" for k, v in rows)
+    lines = "".join(f"<div>{e(role)}: name, signature, date</div>"
+                    for role in ("Audited by", "Post-production supervisor", "Producer"))
+    return (f"<h2 id=\"signoff\">Sign-off</h2><table class=\"signoff\"><tbody>{body}</tbody></table>"
+            f"<div class=\"sign\">{lines}</div>")
+
+
+def run_info(page: Page) -> str:
+    data = page.data
     scanners = ", ".join(f"{s['id']} {s['version']}" for s in data.get("scanners", []))
     rows = [
-        ("Tool", f"provenance {data.get('tool_version')} · schema {data.get('schema')}"),
         ("Scanners", scanners),
-        ("Policy", f"{data['policy']['source']} · sha256 {data['policy']['sha256']}"),
-        ("Ledger", f"{ledger.get('path') or '-'} · {ledger.get('state')} · {ledger.get('approvals')} approvals"
-                   + (f" · head {ledger['head']}" if ledger.get("head") else "")),
-        ("Skipped", f"{len(data.get('skipped', []))} files (sidecars, manifests, system clutter)"),
+        ("Skipped", f"{len(data.get('skipped', []))} files (sidecars, manifests, system clutter, ignored)"),
     ]
-    body = "".join(f"<tr><th>{e(k)}</th><td class=\"mono\">{e(v)}</td></tr>" for k, v in rows)
-    return f"<h2>Run</h2><table>{body}</table>"
+    problems_ = data["ledger"].get("problems") or []
+    if problems_:
+        rows.append(("Ledger problems", "; ".join(str(p) for p in problems_)))
+    body = "".join(f"<tr><th>{e(k)}</th><td class=\"mono p\">{e(v)}</td></tr>" for k, v in rows)
+    return f"<h2>Run</h2><table><tbody>{body}</tbody></table>"
+
+
+Section = Callable[[Page], str]
+SECTIONS: list[Section] = [header, banner, notices, filter_bar, problems, findings, approved, summary, clean,
+                           signoff, run_info]

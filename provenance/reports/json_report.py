@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from provenance.audit.evaluate import AuditResult, exit_code, outcome_label, severities_of
+from provenance.audit.evaluate import ApprovalMatch, AuditResult, exit_code, outcome_label, severities_of
 from provenance.audit.policy import SEVERITIES, STATUSES
 from provenance.scan.render import dumps
 
@@ -25,11 +25,8 @@ def build(result: AuditResult, fail_on: str) -> dict[str, Any]:
             "severity": audit.severity,
             "explanation": audit.explanation,
             "checked": audit.checked,
-            "approvals": [{
-                "ref": m.ref, "title": m.title, "match": m.match, "approval_status": m.approval_status,
-                "outcome": m.outcome, "note": m.note, "use": m.use, "categories": list(m.categories),
-                "approver": m.approver, "valid_until": m.valid_until,
-            } for m in audit.approvals],
+            "approvals": [_approval(m) for m in audit.approvals],
+            "declared_approvals": [d.to_dict() for d in audit.declared],
         })
         if audit.sha256:
             entry["sha256"] = audit.sha256
@@ -55,6 +52,19 @@ def build(result: AuditResult, fail_on: str) -> dict[str, Any]:
     }
     data["summary"] = summarize(data)
     return data
+
+
+def _approval(m: ApprovalMatch) -> dict[str, Any]:
+    entry = {
+        "ref": m.ref, "title": m.title, "match": m.match, "approval_status": m.approval_status,
+        "outcome": m.outcome, "note": m.note, "use": m.use, "categories": list(m.categories),
+        "approver": m.approver, "role": m.role, "org": m.org, "approved_on": m.approved_on,
+        "valid_until": m.valid_until, "conditions": m.conditions, "document": m.document,
+        "document_sha256": m.document_sha256,
+    }
+    if m.signature is not None:
+        entry["signature"] = m.signature
+    return entry
 
 
 def summarize(data: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._text import approval_refs, asset_label, one_line, severity_text, sort_assets
+from ._text import approval_detail, approval_refs, asset_label, declared_text, distinct_approvals, one_line, severity_text, sort_assets
 
 MAX_ROWS = 50  # a ticket is a summary; the full list is in the HTML/CSV
 # Enough to stop emphasis, code, links, images, tables and strike-through; "<>&" are entities already.
@@ -45,6 +45,17 @@ def render(data: dict[str, Any]) -> str:
                          f"{esc(approval_refs(a)) or '-'} | {esc(a.get('explanation'))} |")
         if len(flagged) > MAX_ROWS:
             lines.append(f"\n…and {len(flagged) - MAX_ROWS} more flagged assets (see the full report).")
+    declared = [a for a in flagged if a.get("declared_approvals")]
+    if declared:
+        lines += ["", "**Vendor-declared approvals**", ""]
+        lines += [f"- {esc(asset_label(a))}: {esc(declared_text(a))}" for a in declared[:MAX_ROWS]]
+    approvals = distinct_approvals(data["assets"])
+    if approvals:
+        lines += ["", "**Approvals applied**", ""]
+        for m in approvals:
+            first, *rest = approval_detail(m)
+            lines.append(f"- {esc(first)}")
+            lines += [f"  - {esc(line)}" for line in rest]
     if data["findings"]:
         lines += ["", "**Findings**", ""]
         for f in data["findings"]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._text import approval_refs, asset_label, one_line, severity_text, sort_assets
+from ._text import approval_detail, approval_refs, asset_label, distinct_approvals, one_line, severity_text, sort_assets
 
 
 def render(data: dict[str, Any]) -> str:
@@ -14,6 +14,7 @@ def render(data: dict[str, Any]) -> str:
                      one_line(asset_label(a), 70), one_line(approval_refs(a), 50) or "-"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip() for row in rows]
+    lines += approvals_block(data)
     for f in data["findings"]:
         lines.append(f"{f.get('severity') or '-'}  {f['code']}: {one_line(f['message'])}")
     for w in data.get("warnings", []):
@@ -26,3 +27,13 @@ def render(data: dict[str, Any]) -> str:
     lines.append(f"{s['outcome']}: {s['assets']} assets, {s['flagged']} flagged; "
                  f"{sev['BLOCKER']} BLOCKER, {sev['ISSUE']} ISSUE, {sev['FYI']} FYI (fail on {data['fail_on']})")
     return "\n".join(lines) + "\n"
+
+
+def approvals_block(data: dict[str, Any]) -> list[str]:
+    """Each applied approval in full, under the table: the row has room for its reference only."""
+    out = []
+    for m in distinct_approvals(data["assets"]):
+        first, *rest = approval_detail(m)
+        out.append(f"approval {one_line(first, 120)}")
+        out += [f"    {one_line(line, 160)}" for line in rest]
+    return ([""] + out + [""]) if out else []

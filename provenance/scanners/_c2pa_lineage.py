@@ -36,6 +36,9 @@ LEGACY_GENAI_LABEL = "com.adobe.generative-ai"
 # declared at all in that manifest.
 
 
+APPROVAL_PARAMETER = "org.provenance.approval"  # written by `provenance tag --approval`
+
+
 @dataclass(frozen=True)
 class _Ctx:
     manifests: dict[str, Any]
@@ -93,6 +96,11 @@ def _visit(ctx: _Ctx, label: str, *, component: bool, depth: int, seen: set[str]
             value = f"{action.get('action')}: {term}" + (f" (agent {agent})" if agent else "")
             gen = _generator(_agent(action, with_version=False), _description(action), names) if signal in (Signal.GENERATED, Signal.MODIFIED) else None
             out.append(Evidence(SCANNER, f"{where}:c2pa.actions", value, signal, ctx.dst_confidence, gen))
+        ref = _dict(action.get("parameters")).get(APPROVAL_PARAMETER)
+        if not component and depth == 0 and _text(ref):
+            # The approval the signer says covers this asset (the audit checks it against the ledger).
+            out.append(Evidence(SCANNER, f"{where}:c2pa.actions:{APPROVAL_PARAMETER}", _text(ref), Signal.INFO,
+                                ctx.dst_confidence))
 
     for assertion in _list(manifest.get("assertions")):
         if isinstance(assertion, dict) and str(assertion.get("label", "")).startswith(LEGACY_GENAI_LABEL):

@@ -54,6 +54,7 @@ PREFIXES: dict[str, str] = {
     "http://www.tc260.org.cn/ns/AIGC/1.0/": "TC260",
     "http://ns.adobe.com/camera-raw-settings/1.0/": "crs",
     "http://ns.adobe.com/xmp/1.0/DynamicMedia/": "xmpDM",
+    "http://ns.provenance-cli.org/tag/1.0/": "provenance",  # the tagger's ApprovalRef
 }
 
 _MARKERS = (b"<?xpacket begin", b"<x:xmpmeta", b"<x:xapmeta")
