@@ -8,7 +8,7 @@ structurally rich base file, then: an empty file and a magic-only file,
 truncations, seeded byte flips, length fields that lie, and the
 format-specific attacks (deep nesting, segment storms, decompression bombs,
 entity expansion). ``tests/test_hostile.py`` scans the lot end to end;
-The README (Hardening) records the figures.
+docs/security.md records the figures.
 
 File names never end in digits, so frame-sequence grouping leaves every file
 a separate asset and a failure names its file.

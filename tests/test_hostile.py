@@ -3,7 +3,7 @@
 Every file from scripts/make_hostile.py must end with a verdict or a per-file
 error: the scan exits 0 or 3, lists every file, prints no traceback, records
 no scanner bug, and its peak RSS stays under 500 MB. The timeout is only a
-hang guard; the README (Hardening) records the measured time.
+hang guard; docs/security.md records the measured time.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ A vendor lists, per file, what it declares about the file's origin: the IPTC
 DigitalSourceType, the generating tool and the approval reference, bound to the
 file's bytes by SHA-256. Entries are per file, not per sequence, so a vendor
 can declare frames 1040-1060 of a render as generated and the rest as not.
-The schema is in the README ("Package manifest").
+The schema is in docs/scanning.md ("Package manifest").
 
 The file comes from outside, so it is read as hostile input: bounded in bytes
 and entries, every entry validated, paths confined to the delivery. Problems

@@ -4,7 +4,7 @@ A sequence is what post calls one shot render: ``sh010_comp_v003.1001.exr`` …
 ``sh010_comp_v003.1300.exr``. It is reported as one asset so a 300-frame
 render is one line, not 300, while evidence stays per frame range.
 
-Rules (README, "Frame sequences"):
+Rules (docs/scanning.md, "Frame sequences"):
 
 * The frame number is the last number before the extension (fileseq's
   semantics). Everything else in the name, including version tokens
