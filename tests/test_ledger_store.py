@@ -1,4 +1,7 @@
-"""The ledger file through the library API: real SQLite files, real processes."""
+"""The ledger through the library API on both stores: real SQLite files, a real PostgreSQL, real processes.
+
+Every test taking ``ledger`` or ``ledger_location`` runs once per store (see tests/ledger_stores.py).
+"""
 
 from __future__ import annotations
 
@@ -14,14 +17,15 @@ from pathlib import Path
 import pytest
 
 from provenance.ledger import Ledger, LedgerError, open_ledger, resolve_ledger_path
+from tests.ledger_stores import tamper
 
 SHA_A = "a" * 64
 SEQ = "shots/sh010/sh010_comp_v003.####.exr"
 
 
 @pytest.fixture
-def ledger(tmp_path: Path):
-    with open_ledger(tmp_path / "ledger.db", create=True) as opened:
+def ledger(ledger_location: str):
+    with open_ledger(ledger_location, create=True) as opened:
         yield opened
 
 
@@ -32,22 +36,15 @@ def grant(ledger: Ledger, ref: str, **over: object):
     return ledger.add(ref, **fields)  # type: ignore[arg-type]
 
 
-def sql(path: Path, statement: str) -> None:
-    """Edit the file the way someone with a SQLite shell would, triggers dropped first."""
-    conn = sqlite3.connect(path)
-    conn.executescript("DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;"
-                       "DROP TRIGGER IF EXISTS approvals_no_delete; DROP TRIGGER IF EXISTS meta_no_delete;"
-                       + statement)
-    conn.close()
-
-
 def test_resolve_ledger_path(monkeypatch, tmp_path):
     monkeypatch.setenv("PROVENANCE_LEDGER", str(tmp_path / "env.db"))
-    assert resolve_ledger_path(tmp_path / "cli.db") == tmp_path / "cli.db"
-    assert resolve_ledger_path(None) == tmp_path / "env.db"
+    assert resolve_ledger_path(tmp_path / "cli.db") == str(tmp_path / "cli.db")
+    assert resolve_ledger_path(None) == str(tmp_path / "env.db")
+    # A URL stays a string: a path type would fold "//" and break it.
+    assert resolve_ledger_path("postgresql://dana@db.example/show") == "postgresql://dana@db.example/show"
     monkeypatch.delenv("PROVENANCE_LEDGER")
     monkeypatch.chdir(tmp_path)
-    assert resolve_ledger_path(None) == tmp_path / "provenance.db"
+    assert resolve_ledger_path(None) == str(tmp_path / "provenance.db")
 
 
 def test_missing_or_foreign_file_is_a_one_line_error(tmp_path):
@@ -59,15 +56,16 @@ def test_missing_or_foreign_file_is_a_one_line_error(tmp_path):
         open_ledger(other)
 
 
-def test_file_settings_and_newer_schema_refused(ledger, tmp_path):
-    assert ledger.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert ledger.db.execute("PRAGMA busy_timeout").fetchone()[0] >= 10_000
+def test_file_settings_and_newer_schema_refused(ledger, ledger_location, store_kind):
+    if store_kind == "sqlite":
+        assert ledger.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert ledger.db.execute("PRAGMA busy_timeout").fetchone()[0] >= 10_000
     ledger.init()  # idempotent: no second init event
     assert [e.event_type for e in ledger.events()] == ["init"]
     ledger.close()
-    sql(tmp_path / "ledger.db", "UPDATE meta SET value = '99' WHERE key = 'schema_version';")
+    tamper(ledger_location, "UPDATE meta SET value = '99' WHERE key = 'schema_version';")
     with pytest.raises(LedgerError, match="upgrade provenance"):
-        open_ledger(tmp_path / "ledger.db")
+        open_ledger(ledger_location)
 
 
 def test_lifecycle_is_events_and_nothing_is_deleted(ledger):
@@ -90,9 +88,10 @@ def test_lifecycle_is_events_and_nothing_is_deleted(ledger):
                                   "reason": "extended by email"}
     assert [e.event_type for e in ledger.history("NFLX-GAI-0002")] == ["grant", "supersede", "revoke"]
     assert ledger.verify().ok and ledger.verify().events == 6  # init + 5 changes
-    with pytest.raises(sqlite3.IntegrityError):
+    # The guard triggers refuse casual edits on both stores (SQLite's IntegrityError, PostgreSQL's RaiseException).
+    with pytest.raises(Exception, match="never deleted"):
         ledger.db.execute("DELETE FROM approvals")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(Exception, match="append-only"):
         ledger.db.execute("UPDATE events SET actor = 'x'")
 
 
@@ -126,46 +125,41 @@ def test_failed_write_leaves_the_chain_untouched(ledger):
     ("UPDATE meta SET value = '2001-01-01' WHERE key = 'created';", "meta row created"),
     ("DELETE FROM events WHERE seq = 4; DELETE FROM approvals WHERE ref = 'R-3';", "event 4 is missing"),
 ])
-def test_verify_names_the_first_bad_event_or_row(ledger, tmp_path, statement, named):
+def test_verify_names_the_first_bad_event_or_row(ledger, ledger_location, statement, named):
     for ref in ("R-1", "R-2", "R-3"):
         grant(ledger, ref)
     grant(ledger, "R-4")
     assert ledger.verify().ok
     ledger.close()
-    sql(tmp_path / "ledger.db", statement + "CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events "
-        "BEGIN SELECT RAISE(ABORT, 'x'); END;")
-    result = open_ledger(tmp_path / "ledger.db").verify()
+    tamper(ledger_location, statement)
+    result = open_ledger(ledger_location, read_only=True).verify()
     assert not result.ok
     assert result.problems[0].startswith(named), result.problems
 
 
-def test_recomputed_hash_still_breaks_the_link(ledger, tmp_path):
+def test_recomputed_hash_still_breaks_the_link(ledger, ledger_location):
     for ref in ("R-1", "R-2", "R-3"):
         grant(ledger, ref)
+    row = ledger.store.query("SELECT seq, ts, actor, event_type, ref, payload_json, prev_hash FROM events "
+                             "WHERE seq = 3")[0]
     ledger.close()
-    conn = sqlite3.connect(tmp_path / "ledger.db")
-    seq, ts, actor, kind, ref, payload, prev = conn.execute(
-        "SELECT seq, ts, actor, event_type, ref, payload_json, prev_hash FROM events WHERE seq = 3").fetchone()
-    payload = payload.replace("Dana Reyes", "Mallory")
+    payload = row["payload_json"].replace("Dana Reyes", "Mallory")
     from provenance.ledger.chain import event_hash
-    conn.executescript("DROP TRIGGER events_no_update;")
-    conn.execute("UPDATE events SET payload_json = ?, hash = ? WHERE seq = 3",
-                 (payload, event_hash(seq, ts, actor, kind, ref, payload, prev)))
-    conn.commit()
-    conn.close()
-    problems = open_ledger(tmp_path / "ledger.db").verify().problems
+    digest = event_hash(3, row["ts"], row["actor"], row["event_type"], row["ref"], payload, row["prev_hash"])
+    tamper(ledger_location, f"UPDATE events SET payload_json = '{payload}', hash = '{digest}' WHERE seq = 3;")
+    problems = open_ledger(ledger_location).verify().problems
     assert problems[0].startswith("event 4 (grant R-3): prev_hash")
     assert any("trigger events_no_update is missing" in p for p in problems)
 
 
-def test_expect_head_detects_a_truncated_tail(ledger, tmp_path):
+def test_expect_head_detects_a_truncated_tail(ledger, ledger_location):
     grant(ledger, "R-1")
     grant(ledger, "R-2")
     head = ledger.head_hash()
     assert ledger.verify(head).ok
     ledger.close()
-    sql(tmp_path / "ledger.db", "DELETE FROM events WHERE seq = 3; DELETE FROM approvals WHERE ref = 'R-2';")
-    reopened = open_ledger(tmp_path / "ledger.db")
+    tamper(ledger_location, "DELETE FROM events WHERE seq = 3; DELETE FROM approvals WHERE ref = 'R-2';")
+    reopened = open_ledger(ledger_location, read_only=True)
     # A cut-off tail leaves a consistent chain: only the dropped triggers show...
     assert all(p.startswith("trigger") for p in reopened.verify().problems)
     # ...unless the head recorded earlier (e.g. in an audit report) is checked.
@@ -190,7 +184,7 @@ def test_import_csv_then_export_round_trips(ledger, tmp_path):
     exported = ledger.export_records()
     dump = tmp_path / "export.json"
     dump.write_text(json.dumps(exported, indent=2), encoding="utf-8")
-    with open_ledger(tmp_path / "copy.db", create=True) as copy:
+    with open_ledger(tmp_path / "copy.db", create=True) as copy:  # across stores: PostgreSQL -> SQLite too
         copy.import_file(dump)
         assert copy.export_records() == exported
         assert copy.verify().ok
@@ -236,8 +230,8 @@ with open_ledger(path) as ledger:
 """
 
 
-def test_four_processes_adding_at_once_lose_nothing(tmp_path):
-    path = tmp_path / "ledger.db"
+def test_four_processes_adding_at_once_lose_nothing(ledger_location):
+    path = ledger_location
     open_ledger(path, create=True).close()
     procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(path), str(w)], stderr=subprocess.PIPE, text=True)
              for w in range(4)]
@@ -307,8 +301,6 @@ def test_import_refuses_superseding_by_an_approval_already_superseded(ledger, tm
 
 def test_verify_flags_a_supersession_cycle_already_in_the_ledger(ledger, tmp_path):
     # A ledger written before the rule: replay the events such a tool appended.
-    from provenance.ledger import chain
-
     grant(ledger, "H-1")
     grant(ledger, "H-2")
     ledger.supersede("H-1", "H-2")
@@ -316,7 +308,7 @@ def test_verify_flags_a_supersession_cycle_already_in_the_ledger(ledger, tmp_pat
         state = ledger._load(["H-1", "H-2"])
         changed = {"h-2": state["h-2"].evolve(superseded_by="H-1")}
         seq = ledger._append_raw("supersede", "H-2", {"by": "H-1"}, "old tool")
-        ledger.db["approvals"].upsert(chain.approval_row(changed["h-2"], seq), pk="ref")
+        ledger._put_approval(changed["h-2"], seq)
     result = ledger.verify()
     assert not result.ok
     assert result.problems == ("approvals H-1 -> H-2 -> H-1 supersede each other in a cycle, so none of them is "

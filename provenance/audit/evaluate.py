@@ -8,7 +8,7 @@ hand-built records.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -17,6 +17,7 @@ from provenance.scan.manifest import SCANNER_ID as MANIFEST_SCANNER
 from provenance.models import AssetResult, Confidence, ScanIssue, ScanReport, Signal
 from provenance.audit.declared import DeclaredApproval, cross_check, explain
 from provenance.audit.policy import SEVERITY_RANK, Policy
+from provenance.ledger.index import ApprovalIndex
 from provenance.scan.walk import PACKAGE_MANIFEST_NAME
 
 FAIL_ON = ("blocker", "issue", "fyi", "never")
@@ -27,7 +28,7 @@ DECLARED_UNKNOWN = "declared-approval-unknown"
 # When several approvals touch one asset and none approves it, the most
 # decisive answer is reported: an explicit revocation outranks lapse of time,
 # which outranks a content or scope mismatch.
-_NOT_APPROVED_ORDER = ("revoked", "expired", "stale", "out-of-scope")
+_NOT_APPROVED_ORDER = ("revoked", "expired", "stale", "out-of-scope", "unapproved")
 _PLACE = {"final": "the final deliverables", "temporary": "temporary material", "reference": "reference material",
           "ideation": "ideation material"}
 _STATUS_FROM_APPROVAL = {"revoked": "revoked", "expired": "expired", "superseded": "stale", "pending": "out-of-scope"}
@@ -77,8 +78,6 @@ class ApprovalMatch:
     document_sha256: str | None = None
     conditions: str | None = None
     signature: str | None = None  # the approval's signature state, once the ledger records one
-    # Set when the approval covers only some frames of a sequence (it pins their sha256).
-    frames: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,8 +91,6 @@ class AssetAudit:
     sha256: str | None = None
     checked: bool = True  # False: the file could not be read fully
     declared: tuple[DeclaredApproval, ...] = ()  # approval references the vendor wrote into the file
-    # Sequences: the status per frame range (provenance.audit.segments.SegmentAudit).
-    segments: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,11 +104,18 @@ class Finding:
 
 @dataclass(frozen=True)
 class LedgerInfo:
-    path: str | None = None
+    path: str | None = None  # never holds a password
     state: str = "missing"  # "ok" | "missing" | "unverified"
     head: str | None = None
     approvals: int = 0
     problems: tuple[str, ...] = ()
+    events: int = 0
+    require_signed: bool = False
+
+    @property
+    def checkpoint(self) -> str | None:
+        """``N:HASH`` for `provenance ledger verify --checkpoint`: later, the chain must still hold it."""
+        return f"{self.events}:{self.head}" if self.events and self.head else None
 
 
 @dataclass(frozen=True)
@@ -132,20 +136,20 @@ class AuditResult:
 
 def evaluate(scan: ScanReport, approvals: Sequence[ApprovalLike], policy: Policy, today: date,
              hashes: Mapping[str, str], ledger: LedgerInfo | None = None,
-             refine: Callable[[AssetAudit], AssetAudit] | None = None) -> AuditResult:
+             index: ApprovalIndex | None = None) -> AuditResult:
     """Give every asset a status and severity; collect delivery-level findings.
 
-    ``refine`` revises each asset's audit before approvals are counted as matched (the runner
-    passes :func:`provenance.audit.segments.with_segments`, which judges sequences per segment).
+    ``index`` is an :class:`ApprovalIndex` of ``approvals`` built by the caller
+    (to share it between passes); without one it is built here.
     """
     ledger = ledger or LedgerInfo(state="ok", approvals=len(approvals))
+    if index is None:
+        index = ApprovalIndex(approvals)
     matched_refs: set[str] = set()
     in_ledger = {a.ref for a in approvals}
     audits = []
     for result in scan.assets:
-        audit = assess(result, approvals, policy, today, hashes.get(result.path))
-        if refine is not None:
-            audit = refine(audit)
+        audit = assess(result, index, policy, today, hashes.get(result.path))
         matched_refs.update(m.ref for m in audit.approvals)
         declared = cross_check(result, {m.ref for m in audit.approvals}, in_ledger)
         if declared:
@@ -156,7 +160,8 @@ def evaluate(scan: ScanReport, approvals: Sequence[ApprovalLike], policy: Policy
         audits.append(audit)
 
     findings = [*_manifest_findings(scan, policy), *_stripped_findings(audits, policy),
-                *_declared_findings(audits, policy), *_unmatched_findings(approvals, matched_refs, policy, today)]
+                *_declared_findings(audits, policy), *_unmatched_findings(approvals, matched_refs, policy, today),
+                *_unsigned_findings(approvals, policy)]
     incomplete = [f"{a.result.path}: {a.result.errors[0].message}" for a in audits if not a.checked]
     for problem in scan.problems:
         if problem.code not in MANIFEST_FINDINGS:
@@ -172,21 +177,32 @@ def evaluate(scan: ScanReport, approvals: Sequence[ApprovalLike], policy: Policy
                        tuple(warnings), tuple(incomplete))
 
 
-def assess(result: AssetResult, approvals: Sequence[ApprovalLike], policy: Policy, today: date,
+def assess(result: AssetResult, approvals: Sequence[ApprovalLike] | ApprovalIndex, policy: Policy, today: date,
            sha256: str | None) -> AssetAudit:
     """The status of one asset. Order: approvals, then what the verdict demands, then review flags."""
     use = policy.classify(result.path)
     verdict = str(result.verdict.kind)
     requirement = policy.verdicts[verdict]
     rule = policy.uses[use]
+    index = approvals if isinstance(approvals, ApprovalIndex) else ApprovalIndex(approvals)
     matches = []
-    for approval in approvals:
-        how = approval.match(result.path, sha256, result.c2pa.instance_ids)
-        if how in ("covered", "stale"):
-            matches.append(judge(approval, how, use, rule.approval_uses, rule.categories, today))
+    for approval, how in index.matches(result.path, sha256, result.c2pa.instance_ids):
+        matches.append(_judge(approval, how, use, rule.approval_uses, rule.categories, today))
     matches.sort(key=lambda m: m.ref)
 
-    status, why = status_of(verdict, requirement, use, matches)
+    approved = [m for m in matches if m.outcome == "approved"]
+    if approved:
+        status, why = "approved", f"covered by {', '.join(m.ref for m in approved)}"
+    elif matches:
+        worst = min(matches, key=lambda m: _NOT_APPROVED_ORDER.index(m.outcome))
+        status, why = worst.outcome, f"{worst.ref}: {worst.note}"
+    elif requirement == "approval":
+        status, why = "unapproved", f"{verdict} material in {_PLACE[use]}, with no approval in the ledger"
+    elif requirement == "provenance" and verdict == "no-evidence":
+        status, why = "needs-review", f"no provenance evidence, which the policy demands for {verdict}"
+    else:
+        status, why = "clean", "nothing to approve"
+
     review = _review_reasons(result, policy)
     if review and status in ("approved", "clean"):
         status, why = "needs-review", "; ".join(review) + (f" ({why})" if matches else "")
@@ -203,26 +219,16 @@ def assess(result: AssetResult, approvals: Sequence[ApprovalLike], policy: Polic
     return AssetAudit(result, use, status, severity, why, tuple(matches), sha256, checked)
 
 
-def status_of(verdict: str, requirement: str, use: str, matches: Sequence[ApprovalMatch]) -> tuple[str, str]:
-    """Status and reason from the approvals that touch some content and what its verdict requires."""
-    approved = [m for m in matches if m.outcome == "approved"]
-    if approved:
-        return "approved", f"covered by {', '.join(m.ref for m in approved)}"
-    if matches:
-        worst = min(matches, key=lambda m: _NOT_APPROVED_ORDER.index(m.outcome))
-        return worst.outcome, f"{worst.ref}: {worst.note}"
-    if requirement == "approval":
-        return "unapproved", f"{verdict} material in {_PLACE[use]}, with no approval in the ledger"
-    if requirement == "provenance" and verdict == "no-evidence":
-        return "needs-review", f"no provenance evidence, which the policy demands for {verdict}"
-    return "clean", "nothing to approve"
-
-
-def judge(approval: ApprovalLike, how: str, use: str, accepted_uses: tuple[str, ...],
+def _judge(approval: ApprovalLike, how: str, use: str, accepted_uses: tuple[str, ...],
            needed: tuple[str, ...], today: date) -> ApprovalMatch:
     state = approval.status_on(today)
     missing = [c for c in needed if c not in approval.categories]
-    if state != "active":
+    # Set only under the policy's require_signed (see audit.runner.read_ledger).
+    signature = getattr(approval, "signature", None)
+    if signature not in (None, "valid"):
+        outcome, note = "unapproved", f"approval not signed by a trusted key of its approver ({signature}); " \
+                                      "under require_signed it counts as no approval"
+    elif state != "active":
         outcome = _STATUS_FROM_APPROVAL.get(state, "out-of-scope")
         note = {
             "revoked": "approval revoked",
@@ -326,6 +332,19 @@ def _unmatched_findings(approvals: Sequence[ApprovalLike], matched: set[str], po
         out.append(Finding("unmatched-approval", policy.finding_severity("unmatched-approval"),
                            f"approval {approval.ref} ({approval.title}) matches nothing in this delivery",
                            approval=approval.ref))
+    return out
+
+
+def _unsigned_findings(approvals: Sequence[ApprovalLike], policy: Policy) -> list[Finding]:
+    """Under require_signed: each approval whose signatures do not count, named once."""
+    out = []
+    for approval in approvals:
+        signature = getattr(approval, "signature", None)
+        if signature not in (None, "valid"):
+            out.append(Finding("unsigned-approval", policy.finding_severity("unsigned-approval"),
+                               f"approval {approval.ref} is not signed by a trusted key of {approval.approver} "
+                               f"({signature}); the policy requires signed approvals, so it counts as none",
+                               approval=approval.ref))
     return out
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from provenance.errors import UsageError
-from provenance.source.noatime import read_text
 
 POLICY_FILE_NAME = "provenance.toml"
 BUILT_IN = "built-in"
@@ -32,9 +31,13 @@ SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 VERDICTS = ("ai-generated", "ai-modified", "no-ai-declared", "no-evidence")
 REQUIREMENTS = ("approval", "none", "provenance")
 FINDING_CODES = ("manifest-missing-file", "manifest-hash-mismatch", "metadata-stripped", "unmatched-approval",
-                 "declared-approval-unknown")
+                 "declared-approval-unknown", "unsigned-approval")
 C2PA_REVIEWABLE = ("invalid", "error", "remote")
 _GRADED = tuple(s for s in STATUSES if s != "clean")
+
+from provenance.ledger.backend import is_url
+from provenance.ledger.model import LedgerError
+from provenance.ledger.trust import parse_trust
 
 try:  # the ledger owns these vocabularies; the fallback keeps policy usable on its own
     from provenance.ledger import CATEGORIES as _CATEGORIES
@@ -68,7 +71,7 @@ class Policy:
     source: str  # "built-in" or the file path
     sha256: str  # of the canonical form, so comments and layout do not change it
     ignore: tuple[str, ...] = ()  # globs of files that are not part of the delivery
-    ledger_path: Path | None = None  # the ledger to use when neither --ledger nor $PROVENANCE_LEDGER is set
+    ledger_path: Path | str | None = None  # the ledger (file, or URL string) when neither --ledger nor $PROVENANCE_LEDGER is set
     # Every setting in effect as (dotted key, value, where it came from), in file order.
     settings: tuple[tuple[str, Any, str], ...] = field(default=(), compare=False)
 
@@ -100,8 +103,7 @@ def load_policy(policy_path: Path | None, delivery_root: Path | None) -> Policy:
     if policy_path is None:
         return parse_policy(default_policy_text(), BUILT_IN, base_dir=None)
     try:
-        # O_NOATIME: the policy usually sits in the delivery, whose atimes stay as they were.
-        text = read_text(policy_path, encoding="utf-8")[0]
+        text = policy_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"cannot read policy {policy_path}: {getattr(exc, 'strerror', None) or exc}; "
                           "pass a readable UTF-8 TOML file with --policy") from None
@@ -214,15 +216,24 @@ def parse_policy(text: str, source: str, base_dir: Path | None) -> Policy:
     ledger_raw = raw.get("ledger", {})
     if not isinstance(ledger_raw, dict):
         raise PolicyError(f"{source}: [ledger] must be a table; write `[ledger]` then `path = \"approvals.db\"`")
-    v.keys(ledger_raw, "ledger", {"path"})
+    v.keys(ledger_raw, "ledger", {"path", "require_signed", "approvers"})
+    try:  # validated here; they count only from --policy or the user's configuration (ledger.trust)
+        parse_trust(ledger_raw, source)
+    except LedgerError as exc:
+        raise PolicyError(str(exc)) from None
     ledger_rel = ledger_raw.get("path")
-    if ledger_rel is not None and (not isinstance(ledger_rel, str) or not ledger_rel or base_dir is None):
-        raise PolicyError(f"{source}: ledger.path must be a file path relative to the policy file")
-    ledger_path = (base_dir / ledger_rel) if ledger_rel and base_dir is not None else None
+    if isinstance(ledger_rel, str) and is_url(ledger_rel):
+        ledger_path: Path | str | None = ledger_rel  # a postgresql:// URL, used as written
+    elif ledger_rel is not None and (not isinstance(ledger_rel, str) or not ledger_rel or base_dir is None):
+        raise PolicyError(f"{source}: ledger.path must be a file path relative to the policy file, "
+                          f"or a postgresql:// URL")
+    else:
+        ledger_path = (base_dir / ledger_rel) if ledger_rel and base_dir is not None else None
 
     canonical = {"schema": 1, "paths": {**{k: list(g) for k, g in paths.items()}, "unmatched": unmatched,
                                         "ignore": list(ignore)},
-                 "ledger": ledger_rel,
+                 "ledger": {"path": ledger_rel, "require_signed": ledger_raw.get("require_signed", False),
+                            "approvers": ledger_raw.get("approvers", {})},
                  "verdicts": verdicts,
                  "uses": {k: {"approval_uses": list(r.approval_uses), "categories": list(r.categories)}
                           for k, r in uses.items()},

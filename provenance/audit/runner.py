@@ -7,7 +7,6 @@ evaluate. Every read of the delivery is read-only; nothing is written.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -15,25 +14,21 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from provenance.audit.evaluate import ApprovalLike, AuditResult, LedgerInfo, evaluate
+from provenance.ledger.index import ApprovalIndex
+from provenance.ledger.trust import LedgerTrust
 from provenance.errors import UsageError
 from provenance.scan.cache import ScanCache, file_hashes
 from provenance.hashing import sequence_digest
 from provenance.models import AssetKind, AssetResult, ScanIssue, ScanReport, Skipped
 from provenance.audit.policy import Policy, load_policy
-from provenance.audit.segments import with_segments
 from provenance.knowledge.registry import ScannerRegistry
 from provenance.scan.runner import Progress, ScanSettings, scan_tree
 from provenance.source import ScanOptions
-from provenance.source.noatime import read_text
 
 log = logging.getLogger(__name__)
 
-# A digest no real content has: asking an approval about it reveals whether
-# it would match on path or C2PA identity alone, before anything is hashed.
-_PROBE = "0" * 64
-
-
-def audit_delivery(root: Path, ledger_path: Path | None, policy_path: Path | None, trust_pem: str = "",
+def audit_delivery(root: Path, ledger_path: str | os.PathLike[str] | None, policy_path: Path | None,
+                   trust_pem: str = "",
                    today: date | None = None, *, jobs: int = 1, cache: ScanCache | None = None,
                    progress: Progress | None = None, registry: ScannerRegistry | None = None) -> AuditResult:
     """Audit one delivery folder. ``ledger_path`` is the ``--ledger`` value (resolved here).
@@ -46,7 +41,7 @@ def audit_delivery(root: Path, ledger_path: Path | None, policy_path: Path | Non
         raise UsageError(f"delivery folder {root} not found; pass the folder to audit")
     policy = load_policy(policy_path, root)
     pem = trust_pem + _policy_anchors(policy)
-    approvals, ledger = read_ledger(ledger_path, policy.ledger_path, delivery=root)
+    approvals, ledger = read_ledger(ledger_path, policy.ledger_path, _ledger_trust(policy_path))
     if registry is None:
         from provenance.scanners import default_registry  # built-ins live outside the core package
 
@@ -56,13 +51,23 @@ def audit_delivery(root: Path, ledger_path: Path | None, policy_path: Path | Non
     scan = drop_ignored(scan, policy)
     day = today or datetime.now(UTC).date()
     # First pass without content hashes tells which assets need one: anything flagged, or touched by an approval.
-    first = evaluate(scan, approvals, policy, day, {}, ledger)
+    index = ApprovalIndex(approvals)  # built once: both passes and the probe look approvals up through it
+    first = evaluate(scan, approvals, policy, day, {}, ledger, index)
     wanted = {a.result.path for a in first.assets if a.status != "clean"}
-    wanted |= {a.path for a in scan.assets if any(ap.match(a.path, _PROBE, a.c2pa.instance_ids) for ap in approvals)}
-    frames: dict[str, list[str]] = {}
-    scan, hashes = hash_assets(scan, root, wanted, cache, frames)
-    refine = functools.partial(with_segments, approvals=approvals, policy=policy, today=day, frame_hashes=frames)
-    return evaluate(scan, approvals, policy, day, hashes, ledger, refine)
+    wanted |= {a.path for a in scan.assets if index.touches(a.path, a.c2pa.instance_ids)}
+    scan, hashes = hash_assets(scan, root, wanted, cache)
+    return evaluate(scan, approvals, policy, day, hashes, ledger, index)
+
+
+def _ledger_trust(policy_path: Path | None) -> LedgerTrust:
+    """Approver keys and require_signed from --policy or the user's configuration, never the delivery's file."""
+    from provenance.ledger import LedgerError
+    from provenance.ledger.trust import load_trust
+
+    try:
+        return load_trust(policy_path)
+    except LedgerError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def drop_ignored(scan: ScanReport, policy: Policy) -> ScanReport:
@@ -75,54 +80,55 @@ def drop_ignored(scan: ScanReport, policy: Policy) -> ScanReport:
     return dataclasses.replace(scan, assets=kept, skipped=skipped)
 
 
-def read_ledger(cli_value: Path | None, policy_ledger: Path | None = None, *, delivery: Path | None = None) -> tuple[Sequence[ApprovalLike], LedgerInfo]:
+def read_ledger(cli_value: str | os.PathLike[str] | None, policy_ledger: Path | str | None = None,
+                trust: LedgerTrust | None = None) -> tuple[Sequence[ApprovalLike], LedgerInfo]:
     """Approvals and the ledger's state. A missing file is a warning, a failed verify makes the audit incomplete.
 
     The ledger is ``--ledger``, else ``$PROVENANCE_LEDGER``, else the policy's ``ledger.path``, else
-    ``./provenance.db``. It is opened read-only.
+    ``./provenance.db``: a file path or a postgresql:// URL. It is opened read-only, and verify, head and
+    approvals are read in one snapshot, so approvals added meanwhile never read as tampering.
+    ``trust`` (from --policy or the user's configuration) says which approver keys count and whether
+    approvals must be signed.
     """
-    from provenance.ledger import LedgerError, open_ledger, resolve_ledger_path
-    from provenance.ledger.snapshot import open_ledger_snapshot
+    from provenance.ledger import LedgerError, is_url, open_ledger, redact, resolve_ledger_path
     from provenance.ledger.store import ENV_VAR
 
+    trust = trust or LedgerTrust()
     if cli_value is None and not os.environ.get(ENV_VAR) and policy_ledger is not None:
-        path = policy_ledger
+        location = str(policy_ledger)
     else:
-        path = resolve_ledger_path(str(cli_value) if cli_value is not None else None)
-    if not path.exists():
-        return [], LedgerInfo(path=str(path), state="missing")
+        location = resolve_ledger_path(str(cli_value) if cli_value is not None else None)
+    shown = redact(location)  # a password in the URL never reaches a report
+    if not is_url(location) and not Path(location).exists():
+        return [], LedgerInfo(path=shown, state="missing")
     try:
-        if delivery is not None and _inside(path, delivery):
-            # SQLite would open the file itself and move its atime: read a snapshot through O_NOATIME.
-            ledger = open_ledger_snapshot(path)
-        else:
-            ledger = open_ledger(path, read_only=True)
+        ledger = open_ledger(location, read_only=True)
     except LedgerError as exc:
-        raise UsageError(f"cannot open the ledger {path}: {exc}") from None
+        raise UsageError(f"cannot open the ledger {shown}: {exc}") from None
     try:
-        # Verify first: a row edited behind the tool's back may not even parse.
-        verdict = ledger.verify()
-        head = ledger.head_hash()
-        problems = tuple(str(p) for p in verdict.problems)
-        try:
-            approvals = ledger.approvals()
-        except (LedgerError, ValueError, KeyError, TypeError) as exc:
-            approvals = []
-            problems += (f"approvals table unreadable ({exc}); no approval could be applied",)
+        with ledger.snapshot():
+            # Verify first: a row edited behind the tool's back may not even parse.
+            verdict = ledger.verify(approvers=trust.by_key)
+            problems = tuple(str(p) for p in verdict.problems)
+            try:
+                approvals = ledger.approvals()
+            except (LedgerError, ValueError, KeyError, TypeError) as exc:
+                approvals = []
+                problems += (f"approvals table unreadable ({exc}); no approval could be applied",)
+    except LedgerError as exc:
+        raise UsageError(f"cannot read the ledger {shown}: {exc}") from None
     finally:
         ledger.close()
+    if trust.require_signed:
+        # Judged per approval: its grant and every amend signed by a trusted key of its approver.
+        approvals = [a.evolve(signature=verdict.trust.get(a.ref, "unsigned")) for a in approvals]
     state = "ok" if verdict.ok and not problems else "unverified"
-    return approvals, LedgerInfo(str(path), state, head, len(approvals), problems)
-
-
-def _inside(path: Path, root: Path) -> bool:
-    real, base = os.path.realpath(path), os.path.realpath(root)
-    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+    return approvals, LedgerInfo(shown, state, verdict.head, len(approvals), problems, events=verdict.events,
+                                 require_signed=trust.require_signed)
 
 
 def hash_assets(scan: ScanReport, root: Path, wanted: set[str],
-                cache: ScanCache | None = None,
-                frame_hashes: dict[str, list[str]] | None = None) -> tuple[ScanReport, dict[str, str]]:
+                cache: ScanCache | None = None) -> tuple[ScanReport, dict[str, str]]:
     """SHA-256 of each wanted asset; a file that cannot be hashed becomes an error on its asset.
 
     Only these assets are hashed (flagged ones, and those an approval could
@@ -135,7 +141,7 @@ def hash_assets(scan: ScanReport, root: Path, wanted: set[str],
             assets.append(result)
             continue
         try:
-            hashes[result.path] = _content_hash(result, root, cache, scan.real_paths, frame_hashes)
+            hashes[result.path] = _content_hash(result, root, cache, scan.real_paths)
             assets.append(result)
         except OSError as exc:
             log.warning("cannot hash %s: %s", result.path, exc)
@@ -144,15 +150,11 @@ def hash_assets(scan: ScanReport, root: Path, wanted: set[str],
     return dataclasses.replace(scan, assets=tuple(assets)), hashes
 
 
-def _content_hash(result: AssetResult, root: Path, cache: ScanCache | None, real_paths: Mapping[str, str],
-                  frame_hashes: dict[str, list[str]] | None = None) -> str:
+def _content_hash(result: AssetResult, root: Path, cache: ScanCache | None, real_paths: Mapping[str, str]) -> str:
     if result.asset.kind is AssetKind.SEQUENCE:
         members = result.asset.members
         per_file = file_hashes(root, members, cache, real_paths)
-        ordered = [per_file[m] for m in members]
-        if frame_hashes is not None:  # an approval may pin single frames
-            frame_hashes[result.path] = ordered
-        return sequence_digest(ordered)
+        return sequence_digest(per_file[m] for m in members)
     return file_hashes(root, [result.path], cache, real_paths)[result.path]
 
 
@@ -160,7 +162,7 @@ def _policy_anchors(policy: Policy) -> str:
     texts = []
     for path in policy.trust_anchors:
         try:
-            text = read_text(path, encoding="ascii", errors="replace")[0]  # O_NOATIME: may sit in the delivery
+            text = path.read_text(encoding="ascii", errors="replace")
         except OSError as exc:
             raise UsageError(f"{policy.source}: c2pa.trust_anchors: cannot read {path} ({exc.strerror}); "
                              "fix the path (relative to the policy file)") from None

@@ -17,7 +17,6 @@ from provenance.scan.executors import default_jobs
 from provenance.cli.progress import ProgressBar
 from provenance.reports import BINARY_FORMATS, FORMATS, ReportError, check_audit, render_binary, render_report
 from provenance.reports.json_report import build
-from provenance.source.noatime import read_text
 
 from ._common import checked_output, read_trust_anchors, scan_run_options, write_output
 
@@ -48,8 +47,8 @@ def _usage_exit(message: str) -> NoReturn:
            "  provenance audit DELIVERY/ --format json --output audit.json --fail-on blocker",
 )
 @click.argument("delivery", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path),
-              help="Approvals ledger (default: $PROVENANCE_LEDGER, else ./provenance.db).")
+@click.option("--ledger", metavar="PATH|URL",
+              help="Approvals ledger file or postgresql:// URL (default: $PROVENANCE_LEDGER, else ./provenance.db).")
 @click.option("--policy", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Policy TOML (default: provenance.toml at the delivery root, else the built-in policy).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
@@ -62,7 +61,7 @@ def _usage_exit(message: str) -> NoReturn:
               help="PEM file of C2PA trust anchors (repeatable; adds to the policy's).")
 @click.option("--audited-by", metavar="NAME", help=_AUDITED_BY_HELP)
 @scan_run_options
-def audit_command(delivery: Path, ledger: Path | None, policy: Path | None, fmt: str, output: Path | None,
+def audit_command(delivery: Path, ledger: str | None, policy: Path | None, fmt: str, output: Path | None,
                   fail_on: str, trust_anchors: tuple[Path, ...], audited_by: str | None, jobs: int | None,
                   cache_path: Path | None, no_cache: bool, quiet: bool) -> None:
     """Audit DELIVERY: every generated asset against its written approval.
@@ -108,8 +107,7 @@ def audit_command(delivery: Path, ledger: Path | None, policy: Path | None, fmt:
 def report_command(audit_json: Path, fmt: str, output: Path | None, thumbnails: bool, audited_by: str | None) -> None:
     """Re-render a saved audit (from `provenance audit --format json`) without rescanning."""
     try:
-        # O_NOATIME: a saved audit may be kept inside the delivery it describes.
-        data = check_audit(json.loads(read_text(audit_json, encoding="utf-8")[0]))
+        data = check_audit(json.loads(audit_json.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         _usage_exit(f"cannot read {audit_json} as JSON ({exc}); pass the file written by "
                     "`provenance audit --format json`")

@@ -18,7 +18,9 @@ from .model import (
     Scope,
     VerifyResult,
 )
+from .backend import is_url, redact
 from .schema import SCHEMA_VERSION
+from .signing import Approver, SigningKey, keygen, load_signing_key
 from .store import ENV_VAR, Ledger, open_ledger, resolve_ledger_path
 
 __all__ = [
@@ -29,12 +31,18 @@ __all__ = [
     "STATUSES",
     "USES",
     "Approval",
+    "Approver",
     "Ledger",
     "LedgerError",
     "LedgerEvent",
     "Scope",
+    "SigningKey",
     "VerifyResult",
     "glob_matches",
+    "is_url",
+    "keygen",
+    "load_signing_key",
     "open_ledger",
+    "redact",
     "resolve_ledger_path",
 ]

@@ -25,10 +25,17 @@ def canonical(obj: Any) -> str:
 
 
 def event_hash(seq: int, ts: str, actor: str, event_type: str, ref: str, payload_json: str,
-               prev_hash: str) -> str:
-    """sha256 over every stored column of the event, the previous hash included."""
-    material = canonical([seq, ts, actor, event_type, ref, payload_json, prev_hash])
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+               prev_hash: str, key_id: str | None = None, signed_at: str | None = None,
+               signature: str | None = None) -> str:
+    """sha256 over every stored column of the event, the previous hash included.
+
+    The signature columns (schema v2) join the material only when the event is
+    signed, so every unsigned event, v1 ledgers' included, keeps its hash.
+    """
+    fields: list[Any] = [seq, ts, actor, event_type, ref, payload_json, prev_hash]
+    if key_id or signed_at or signature:
+        fields += [key_id, signed_at, signature]
+    return hashlib.sha256(canonical(fields).encode("utf-8")).hexdigest()
 
 
 def grant_payload(approval: Approval) -> dict[str, Any]:

@@ -39,8 +39,8 @@ def parse_glob(value: str) -> str:
     return text
 
 
-@functools.lru_cache(maxsize=4096)
-def _compile(glob: str) -> re.Pattern[str]:
+def compile_glob(glob: str) -> re.Pattern[str]:
+    """The glob (already normalised) as a regular expression for ``fullmatch``."""
     out: list[str] = []
     parts = glob.split("/")
     last = len(parts) - 1
@@ -86,6 +86,9 @@ def _segment(part: str) -> str:
             out.append(re.escape(ch))
         i += 1
     return "".join(out)
+
+
+_compile = functools.lru_cache(maxsize=4096)(compile_glob)
 
 
 def glob_matches(glob: str, path: str) -> bool:

@@ -177,6 +177,10 @@ class Approval:
     revoked: bool = False
     revoked_reason: str | None = None
     superseded_by: str | None = None
+    # What the signatures of its grant and amends are worth under the policy's
+    # approver keys ("valid", "unsigned", "bad-signature", "unknown-key", ...);
+    # None until a verify judged them. Not part of the record itself.
+    signature: str | None = field(default=None, compare=False)
 
     def status_on(self, day: datetime.date) -> str:
         # A revocation outranks everything: the approver withdrew it.
@@ -266,6 +270,18 @@ def build_approval(*, ref: str, scopes: Iterable[Any], categories: Iterable[str]
 
 
 @dataclass(frozen=True)
+class Signed:
+    """The signature columns of one event: the public key, when, and the Ed25519 signature."""
+
+    key_id: str
+    signed_at: str
+    signature: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"key_id": self.key_id, "signed_at": self.signed_at, "signature": self.signature}
+
+
+@dataclass(frozen=True)
 class LedgerEvent:
     """One appended, hash-chained change."""
 
@@ -277,10 +293,14 @@ class LedgerEvent:
     payload: dict[str, Any] = field(hash=False)
     prev_hash: str
     hash: str
+    signed: Signed | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"seq": self.seq, "ts": self.ts, "actor": self.actor, "event_type": self.event_type,
-                "ref": self.ref, "payload": self.payload, "prev_hash": self.prev_hash, "hash": self.hash}
+        out = {"seq": self.seq, "ts": self.ts, "actor": self.actor, "event_type": self.event_type,
+               "ref": self.ref, "payload": self.payload, "prev_hash": self.prev_hash, "hash": self.hash}
+        if self.signed is not None:
+            out["signed"] = self.signed.to_dict()
+        return out
 
 
 @dataclass(frozen=True)
@@ -289,6 +309,17 @@ class VerifyResult:
     events: int
     head: str
     problems: tuple[str, ...] = ()
+    # (what, event numbers) for events whose signature does not count, e.g.
+    # ("unsigned", "2-40, 42"); bad signatures are also problems.
+    signatures: tuple[tuple[str, str], ...] = ()
+    # ref -> what its signatures are worth (see Approval.signature).
+    trust: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def checkpoint(self) -> str:
+        """``N:HASH``: the event count and head, for `ledger verify --checkpoint` later."""
+        return f"{self.events}:{self.head}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "events": self.events, "head": self.head, "problems": list(self.problems)}
+        return {"ok": self.ok, "events": self.events, "head": self.head, "checkpoint": self.checkpoint,
+                "problems": list(self.problems), "signatures": {k: v for k, v in self.signatures}}

@@ -1,8 +1,10 @@
-"""The ledger file: one SQLite database, written only by appending events.
+"""The ledger: approvals as events in one SQLite file or one PostgreSQL database.
 
-Every write runs in ``BEGIN IMMEDIATE``: the writer takes SQLite's write lock
-before it reads the chain head and the current state, so concurrent
-processes queue (busy timeout) instead of forking the chain or losing a write.
+Every write runs in the backend's write transaction, which takes the store's
+append lock (SQLite's ``BEGIN IMMEDIATE``, a PostgreSQL advisory lock) before
+the chain head and the current state are read: concurrent processes queue
+instead of forking the chain or losing a write. Reads that must agree with
+each other (verify, the audit) run in one snapshot.
 """
 
 from __future__ import annotations
@@ -13,14 +15,12 @@ import getpass
 import json
 import os
 import sqlite3
-import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from . import schema
+from .backend import Backend, SQLiteBackend, connect, resolve_location
 from .chain import (
     State,
     amend_payload,
@@ -33,21 +33,22 @@ from .chain import (
 )
 from .io import ImportRecord, parse_record, read_records, resolve_document
 from .model import Approval, LedgerError, LedgerEvent, Scope, VerifyResult, build_approval, parse_ref
+from .model import Signed
+from .signing import Approver, SigningKey
 from .verify import verify_ledger
 
+if TYPE_CHECKING:
+    from .bundle import SignedRecord
+
 ENV_VAR = "PROVENANCE_LEDGER"
-DEFAULT_NAME = "provenance.db"
-BUSY_TIMEOUT_S = 30.0
 Clock = Callable[[], datetime.datetime]
 _SCOPE_ARGS = {"sha256": "sha256", "path": "path", "c2pa_instance": "c2pa-instance"}
+_SIGNED_TYPES = ("grant", "amend", "revoke", "supersede")
 
 
-def resolve_ledger_path(cli_value: str | os.PathLike[str] | None) -> Path:
-    """--ledger, else $PROVENANCE_LEDGER, else ./provenance.db."""
-    if cli_value:
-        return Path(cli_value)
-    env = os.environ.get(ENV_VAR)
-    return Path(env) if env else Path.cwd() / DEFAULT_NAME
+def resolve_ledger_path(cli_value: str | os.PathLike[str] | None) -> str:
+    """--ledger, else $PROVENANCE_LEDGER, else ./provenance.db: a file path or a postgresql:// URL."""
+    return resolve_location(cli_value)
 
 
 def _utcnow() -> datetime.datetime:
@@ -69,53 +70,51 @@ def _many(value: str | Iterable[str] | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def open_ledger(path: str | os.PathLike[str], *, create: bool = False, clock: Clock | None = None,
-                read_only: bool = False) -> Ledger:
-    """Open (or with ``create`` make and initialise) the ledger at ``path``.
+def open_ledger(location: str | os.PathLike[str], *, create: bool = False, clock: Clock | None = None,
+                read_only: bool = False, schema_version: int = schema.SCHEMA_VERSION) -> Ledger:
+    """Open (or with ``create`` make and initialise) the ledger at a file path or postgresql:// URL.
 
     ``read_only`` is for readers such as the audit: nothing is written, not
-    even the switch to WAL mode, so a ledger kept beside a delivery stays
-    byte-identical.
+    even the switch to WAL mode or a migration, so a ledger kept beside a
+    delivery stays byte-identical. ``schema_version`` below the current one
+    builds an old ledger (for migration tests).
     """
-    target = Path(path)
-    if target.is_dir():
-        raise LedgerError(f"ledger path {target} is a folder; pass a file path, e.g. {target / DEFAULT_NAME}")
-    if not create and not target.exists():
-        raise LedgerError(f"no ledger at {target}; run `provenance ledger init` there, or pass --ledger PATH "
-                          f"or set {ENV_VAR}")
-    if create and not target.parent.is_dir():
-        raise LedgerError(f"folder {target.parent} does not exist; create it first or pick another --ledger path")
+    store = connect(location, create=create, read_only=read_only)
+    ledger = Ledger(store, clock)
     try:
-        if read_only:
-            conn = sqlite3.connect(f"file:{urllib.parse.quote(str(target.resolve()))}?mode=ro", uri=True,
-                                   timeout=BUSY_TIMEOUT_S)
-        else:
-            conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_S)
-        db = Database(conn)
-        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        if not read_only:
-            db.enable_wal()
-        ledger = Ledger(db, target, clock)
         if create:
-            ledger.init()
+            ledger.init(schema_version)
         else:
             ledger.check_schema()
     except sqlite3.DatabaseError as exc:
-        raise LedgerError(f"{target} is not a usable ledger ({exc}); pass the path of a provenance ledger") from None
+        store.close()
+        raise LedgerError(f"{store.display} is not a usable ledger ({exc}); pass the path of a provenance "
+                          f"ledger") from None
+    except BaseException:
+        store.close()
+        raise
     return ledger
 
 
 class Ledger:
     """Approvals as an append-only, hash-chained event log with a derived state table."""
 
-    def __init__(self, db: Database, path: Path, clock: Clock | None = None) -> None:
-        self.db = db
-        self.path = path
+    def __init__(self, store: Backend, clock: Clock | None = None) -> None:
+        self.store = store
+        self.location = store.display  # never holds a password
+        self.path: Path | str = store.path if isinstance(store, SQLiteBackend) else store.display
         self._clock = clock or _utcnow
+        self.version = 0
+        self._head: tuple[int, str] | None = None  # the chain head while a write transaction runs
+
+    @property
+    def db(self) -> Any:
+        """The SQLite database (sqlite-utils) or the PostgreSQL backend: for tests and repairs."""
+        return self.store.db if isinstance(self.store, SQLiteBackend) else self.store
 
     # -- lifecycle -------------------------------------------------------
     def close(self) -> None:
-        self.db.close()
+        self.store.close()
 
     def __enter__(self) -> Ledger:
         return self
@@ -124,39 +123,43 @@ class Ledger:
         self.close()
 
     def _schema_version(self) -> int:
-        if schema.META not in self.db.table_names():
+        if schema.META not in self.store.table_names():
             return 0
-        row = self.db.execute(f"SELECT value FROM {schema.META} WHERE key = 'schema_version'").fetchone()
-        return int(row[0]) if row else 0
+        rows = self.store.query(f"SELECT value FROM {schema.META} WHERE key = 'schema_version'")
+        return int(rows[0]["value"]) if rows else 0
 
     def check_schema(self) -> None:
         version = self._schema_version()
         if version == 0:
-            raise LedgerError(f"{self.path} is not an initialised ledger; run `provenance ledger init`")
+            raise LedgerError(f"{self.location} is not an initialised ledger; run `provenance ledger init`")
         if version > schema.SCHEMA_VERSION:
-            raise LedgerError(f"{self.path} has ledger schema {version}, newer than this provenance "
+            raise LedgerError(f"{self.location} has ledger schema {version}, newer than this provenance "
                               f"understands ({schema.SCHEMA_VERSION}); upgrade provenance")
-        if version < schema.SCHEMA_VERSION:
+        self.version = version
+        if version < schema.SCHEMA_VERSION and not self.store.read_only:
             self.init()
 
-    def init(self) -> None:
+    def init(self, target: int = schema.SCHEMA_VERSION) -> None:
         """Create or migrate the schema; idempotent, and restores dropped triggers."""
         with self._write():
             version = self._schema_version()
             if version > schema.SCHEMA_VERSION:
-                raise LedgerError(f"{self.path} has ledger schema {version}; upgrade provenance")
-            schema.migrate(self.db, version)
-            if version == schema.SCHEMA_VERSION:
+                raise LedgerError(f"{self.location} has ledger schema {version}; upgrade provenance")
+            target = max(target, version)
+            schema.migrate(self.store, version, target)
+            if version == target:
+                self.version = version
                 return
+            self.version = target
             now = self._now()
             if version == 0:
-                self._append_raw("init", "", {"schema_version": schema.SCHEMA_VERSION, "created": now}, _actor(None))
-                self.db[schema.META].insert_all([{"key": "created", "value": now},
-                                                 {"key": "schema_version", "value": str(schema.SCHEMA_VERSION)}])
+                self._append_raw("init", "", {"schema_version": target, "created": now}, _actor(None))
+                for key, value in (("created", now), ("schema_version", str(target))):
+                    self.store.execute(f"INSERT INTO {schema.META} (key, value) VALUES (?, ?)", [key, value])
             else:
-                self._append_raw("migrate", "", {"from": version, "to": schema.SCHEMA_VERSION}, _actor(None))
-                self.db.execute(f"UPDATE {schema.META} SET value = ? WHERE key = 'schema_version'",
-                                [str(schema.SCHEMA_VERSION)])
+                self._append_raw("migrate", "", {"from": version, "to": target}, _actor(None))
+                self.store.execute(f"UPDATE {schema.META} SET value = ? WHERE key = 'schema_version'",
+                                   [str(target)])
 
     # -- writing ---------------------------------------------------------
     def _now(self) -> str:
@@ -167,33 +170,47 @@ class Ledger:
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[None]:
+        if self.store.read_only:
+            raise LedgerError(f"{self.location} was opened read-only; nothing was recorded")
+        self._head = None
         try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise LedgerError(f"cannot write {self.path} ({exc}); nothing was recorded") from None
-        try:
-            yield
-            # COMMIT inside the try: a full disk can fail the commit itself, and the
-            # transaction must still be rolled back rather than left open.
-            self.db.execute("COMMIT")
-        except BaseException as exc:
-            with contextlib.suppress(sqlite3.Error):
-                self.db.rollback()
-            if isinstance(exc, sqlite3.OperationalError):
-                # Disk full, I/O error, lock timeout: SQLite's journal keeps the file whole.
-                raise LedgerError(f"cannot write {self.path} ({exc}); nothing was recorded") from None
-            raise
+            with self.store.write():
+                yield
+        finally:
+            self._head = None
 
-    def _append_raw(self, event_type: str, ref: str, payload: dict[str, Any], actor: str) -> int:
-        head = self.db.execute(f"SELECT seq, hash FROM {schema.EVENTS} ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, prev = (head[0] + 1, head[1]) if head else (1, "")
+    def snapshot(self) -> contextlib.AbstractContextManager[None]:
+        """One consistent read: verify, head and approvals inside it see the same commit."""
+        return self.store.snapshot()
+
+    def _append_raw(self, event_type: str, ref: str, payload: dict[str, Any], actor: str,
+                    signed: Signed | None = None) -> int:
+        if self._head is None:
+            rows = self.store.query(f"SELECT seq, hash FROM {schema.EVENTS} ORDER BY seq DESC LIMIT 1")
+            self._head = (rows[0]["seq"], rows[0]["hash"]) if rows else (0, "")
+        seq, prev = self._head[0] + 1, self._head[1]
         ts, payload_json = self._now(), canonical(payload)
-        self.db[schema.EVENTS].insert({
-            "seq": seq, "ts": ts, "actor": actor, "event_type": event_type, "ref": ref,
-            "payload_json": payload_json, "prev_hash": prev,
-            "hash": event_hash(seq, ts, actor, event_type, ref, payload_json, prev),
-        })
+        sig = (signed.key_id, signed.signed_at, signed.signature) if signed else (None, None, None)
+        if signed and self.version < 2:
+            raise LedgerError(f"{self.location} has schema {self.version}, which cannot hold signatures; "
+                              f"run `provenance ledger init` to migrate it")
+        digest = event_hash(seq, ts, actor, event_type, ref, payload_json, prev, *sig)
+        values = [seq, ts, actor, event_type, ref, payload_json, prev, digest]
+        columns = list(schema.EVENT_COLUMNS_V1)
+        if self.version >= 2:
+            columns += schema.SIGNATURE_COLUMNS
+            values += sig
+        self.store.execute(f"INSERT INTO {schema.EVENTS} ({', '.join(columns)}) "
+                           f"VALUES ({', '.join('?' * len(columns))})", values)
+        self._head = (seq, digest)
         return seq
+
+    def _put_approval(self, approval: Approval, seq: int) -> None:
+        row = approval_row(approval, seq)
+        cols = ", ".join(f'"{c}"' for c in row)
+        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c != "ref")
+        self.store.execute(f"INSERT INTO {schema.APPROVALS} ({cols}) VALUES ({', '.join('?' * len(row))}) "
+                           f"ON CONFLICT (ref) DO UPDATE SET {updates}", list(row.values()))
 
     def _load(self, refs: Iterable[str]) -> State:
         keys = sorted({r.casefold() for r in refs if r})
@@ -201,17 +218,20 @@ class Ledger:
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             marks = ", ".join("?" * len(chunk))
-            for row in self.db.query(f"SELECT * FROM {schema.APPROVALS} WHERE lower(ref) IN ({marks})", chunk):
+            for row in self.store.query(f"SELECT * FROM {schema.APPROVALS} WHERE lower(ref) IN ({marks})", chunk):
                 approval = row_to_approval(row)
                 state[approval.ref.casefold()] = approval
         return state
 
-    def _apply(self, state: State, event_type: str, ref: str, payload: dict[str, Any], actor: str) -> Approval:
+    def _apply(self, state: State, event_type: str, ref: str, payload: dict[str, Any], actor: str,
+               signing_key: SigningKey | None = None, signed: Signed | None = None) -> Approval:
         changed = apply_event(state, event_type, ref, payload)
-        seq = self._append_raw(event_type, ref, payload, actor)
+        if signing_key is not None and signed is None:
+            signed = signing_key.sign(event_type, ref, payload, self._now())
+        seq = self._append_raw(event_type, ref, payload, actor, signed)
         for key, approval in changed.items():
             state[key] = approval
-            self.db[schema.APPROVALS].upsert(approval_row(approval, seq), pk="ref")
+            self._put_approval(approval, seq)
         return state[ref.casefold()]
 
     def _scopes(self, scopes: Iterable[Any], kwargs: dict[str, Any]) -> list[Any]:
@@ -226,7 +246,8 @@ class Ledger:
             role: str | None = None, org: str | None = None,
             approved_on: str | datetime.date | None = None, valid_until: str | datetime.date | None = None,
             document: str | os.PathLike[str] | None = None, document_sha256: str | None = None,
-            conditions: str | None = None, actor: str | None = None) -> Approval:
+            conditions: str | None = None, actor: str | None = None,
+            signing_key: SigningKey | None = None) -> Approval:
         """Grant an approval. ``document`` is read and hashed unless ``document_sha256`` is given."""
         parse_ref(ref)  # the reference is the first thing a user checks an error against
         all_scopes = self._scopes(scopes, {"sha256": sha256, "path": path, "c2pa_instance": c2pa_instance})
@@ -237,9 +258,10 @@ class Ledger:
             document=doc, document_sha256=doc_sha, conditions=conditions)
         with self._write():
             state = self._load([approval.ref])
-            return self._apply(state, "grant", approval.ref, grant_payload(approval), _actor(actor))
+            return self._apply(state, "grant", approval.ref, grant_payload(approval), _actor(actor), signing_key)
 
-    def amend(self, ref: str, *, reason: str | None = None, actor: str | None = None, **changes: Any) -> Approval:
+    def amend(self, ref: str, *, reason: str | None = None, actor: str | None = None,
+              signing_key: SigningKey | None = None, **changes: Any) -> Approval:
         """Change granted fields. Scope arguments (scopes/sha256/path/c2pa_instance) replace all scopes."""
         if any(k in changes for k in ("scopes", *_SCOPE_ARGS)):
             changes["scopes"] = [s.to_dict() for s in self._scopes(changes.pop("scopes", ()), changes)]
@@ -257,23 +279,26 @@ class Ledger:
             if current is None or current.ref != ref:
                 apply_event(state, "amend", ref, {})  # raises the standard "no approval" error
             payload = amend_payload(current, changes, reason)  # type: ignore[arg-type]
-            return self._apply(state, "amend", ref, payload, _actor(actor))
+            return self._apply(state, "amend", ref, payload, _actor(actor), signing_key)
 
-    def revoke(self, ref: str, reason: str, *, actor: str | None = None) -> Approval:
+    def revoke(self, ref: str, reason: str, *, actor: str | None = None,
+               signing_key: SigningKey | None = None) -> Approval:
         with self._write():
-            return self._apply(self._load([ref]), "revoke", ref, {"reason": reason}, _actor(actor))
+            return self._apply(self._load([ref]), "revoke", ref, {"reason": reason}, _actor(actor), signing_key)
 
     def supersede(self, old_ref: str, new_ref: str, *, reason: str | None = None,
-                  actor: str | None = None) -> Approval:
+                  actor: str | None = None, signing_key: SigningKey | None = None) -> Approval:
         """Mark ``old_ref`` as replaced by ``new_ref`` (which must already be granted)."""
         payload: dict[str, Any] = {"by": new_ref}
         if reason:
             payload["reason"] = reason
         with self._write():
-            return self._apply(self._load([old_ref, new_ref]), "supersede", old_ref, payload, _actor(actor))
+            return self._apply(self._load([old_ref, new_ref]), "supersede", old_ref, payload, _actor(actor),
+                               signing_key)
 
     def import_records(self, records: Iterable[Mapping[str, Any] | tuple[str, Mapping[str, Any]]], *,
-                       base_dir: Path | None = None, actor: str | None = None) -> list[Approval]:
+                       base_dir: Path | None = None, actor: str | None = None,
+                       signing_key: SigningKey | None = None) -> list[Approval]:
         """All or nothing: every record is validated and applied in one transaction."""
         parsed: list[ImportRecord] = []
         for number, item in enumerate(records, 1):
@@ -284,33 +309,43 @@ class Ledger:
         with self._write():
             state = self._load(refs)
             for record in parsed:
-                self._labelled(record, state, "grant", grant_payload(record.approval), who)
+                self._labelled(record, state, "grant", grant_payload(record.approval), who, signing_key)
             # Supersessions after every grant (the newer approval may come later
             # in the file) and before revocations, which would refuse them.
             for record in _supersession_order([r for r in parsed if r.superseded_by]):
-                self._labelled(record, state, "supersede", {"by": record.superseded_by}, who)
+                self._labelled(record, state, "supersede", {"by": record.superseded_by}, who, signing_key)
             for record in parsed:
                 if record.revoked_reason:
-                    self._labelled(record, state, "revoke", {"reason": record.revoked_reason}, who)
+                    self._labelled(record, state, "revoke", {"reason": record.revoked_reason}, who, signing_key)
         return [state[r.approval.ref.casefold()] for r in parsed]
 
     def _labelled(self, record: ImportRecord, state: State, event_type: str, payload: dict[str, Any],
-                  actor: str) -> None:
+                  actor: str, signing_key: SigningKey | None) -> None:
         try:
-            self._apply(state, event_type, record.approval.ref, payload, actor)
+            self._apply(state, event_type, record.approval.ref, payload, actor, signing_key)
         except LedgerError as exc:
             raise LedgerError(f"{record.label}, field ref: {exc}") from None
 
-    def import_file(self, path: str | os.PathLike[str], *, actor: str | None = None) -> list[Approval]:
+    def import_file(self, path: str | os.PathLike[str], *, actor: str | None = None,
+                    signing_key: SigningKey | None = None) -> list[Approval]:
         source = Path(path)
-        return self.import_records(read_records(source), base_dir=source.parent, actor=actor)
+        return self.import_records(read_records(source), base_dir=source.parent, actor=actor,
+                                   signing_key=signing_key)
+
+    def import_signed(self, records: Sequence[SignedRecord], approvers: Mapping[str, Approver], *,
+                      actor: str | None = None) -> tuple[int, int]:
+        """Signed events from a bundle, all or nothing; returns (appended, already present)."""
+        from .bundle import apply_signed
+
+        with self._write():
+            return apply_signed(self, records, approvers, _actor(actor))
 
     def export_records(self) -> list[dict[str, Any]]:
         return [a.to_dict() for a in self.approvals()]
 
     # -- reading ---------------------------------------------------------
     def approvals(self) -> list[Approval]:
-        rows = self.db.query(f"SELECT * FROM {schema.APPROVALS} ORDER BY ref")
+        rows = self.store.query(f"SELECT * FROM {schema.APPROVALS} ORDER BY ref")
         return [row_to_approval(row) for row in rows]
 
     def get(self, ref: str) -> Approval:
@@ -321,19 +356,22 @@ class Ledger:
 
     def history(self, ref: str) -> list[LedgerEvent]:
         approval = self.get(ref)
-        rows = self.db.query(f"SELECT * FROM {schema.EVENTS} WHERE ref = ? OR (event_type = 'supersede' AND "
-                             f"json_extract(payload_json, '$.by') = ?) ORDER BY seq", [approval.ref, approval.ref])
-        return [_event(row) for row in rows]
+        rows = self.store.query(f"SELECT * FROM {schema.EVENTS} WHERE ref = ? OR event_type = 'supersede' "
+                                f"ORDER BY seq", [approval.ref])
+        events = [_event(row) for row in rows]
+        return [e for e in events if e.ref == approval.ref or e.payload.get("by") == approval.ref]
 
     def events(self) -> list[LedgerEvent]:
-        return [_event(row) for row in self.db.query(f"SELECT * FROM {schema.EVENTS} ORDER BY seq")]
+        return [_event(row) for row in self.store.query(f"SELECT * FROM {schema.EVENTS} ORDER BY seq")]
 
     def head_hash(self) -> str:
-        row = self.db.execute(f"SELECT hash FROM {schema.EVENTS} ORDER BY seq DESC LIMIT 1").fetchone()
-        return row[0] if row else ""
+        rows = self.store.query(f"SELECT hash FROM {schema.EVENTS} ORDER BY seq DESC LIMIT 1")
+        return rows[0]["hash"] if rows else ""
 
-    def verify(self, expect_head: str | None = None) -> VerifyResult:
-        return verify_ledger(self.db, expect_head)
+    def verify(self, expect_head: str | None = None, *, checkpoint: str | None = None,
+               approvers: Mapping[str, Approver] | None = None) -> VerifyResult:
+        with self.snapshot():
+            return verify_ledger(self.store, expect_head, checkpoint=checkpoint, approvers=approvers)
 
 
 def _supersession_order(pending: list[ImportRecord]) -> list[ImportRecord]:
@@ -375,6 +413,7 @@ def _cycle_error(stuck: list[ImportRecord]) -> LedgerError:
 
 
 def _event(row: dict[str, Any]) -> LedgerEvent:
+    signed = Signed(row["key_id"], row["signed_at"], row["signature"]) if row.get("signature") else None
     return LedgerEvent(seq=row["seq"], ts=row["ts"], actor=row["actor"], event_type=row["event_type"],
                        ref=row["ref"], payload=json.loads(row["payload_json"]), prev_hash=row["prev_hash"],
-                       hash=row["hash"])
+                       hash=row["hash"], signed=signed)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
-
-from sqlite_utils import Database
 
 from . import schema
 from .chain import EVENT_TYPES, State, apply_event, approval_row, event_hash, supersession_cycles
-from .model import LedgerError, VerifyResult
+from .model import LedgerError, Signed, VerifyResult
+from .signing import Approver, judge
 
 MAX_PROBLEMS = 50
 _HEAD_RE = re.compile(r"[0-9a-f]{64}")
@@ -31,23 +31,40 @@ def parse_head(value: str) -> str:
     return text
 
 
-def verify_ledger(db: Database, expect_head: str | None = None) -> VerifyResult:
-    """Replay and compare; a malformed ``expect_head`` is refused (LedgerError) before anything is read."""
+def parse_checkpoint(value: str) -> tuple[int, str]:
+    """``N:HASH`` as an audit report records it: event count, then the head hash at that count."""
+    text = str(value).strip()
+    number, _, digest = text.partition(":")
+    if not number.isdigit() or int(number) < 1 or not _HEAD_RE.fullmatch(digest.lower()):
+        raise LedgerError(f"--checkpoint {value!r} is not N:HASH; pass the checkpoint recorded in an audit "
+                          f"report, e.g. 42:3f1c… (the event count, a colon, the 64-digit head hash)")
+    return int(number), digest.lower()
+
+
+def verify_ledger(db: Any, expect_head: str | None = None, *, checkpoint: str | None = None,
+                  approvers: Mapping[str, Approver] | None = None) -> VerifyResult:
+    """Replay and compare; a malformed ``expect_head``/``checkpoint`` is refused before anything is read.
+
+    ``db`` is a backend; the caller holds one snapshot around this call.
+    ``approvers`` (public key -> Approver) are the keys a policy trusts.
+    """
     if expect_head is not None:
         expect_head = parse_head(expect_head)
+    mark = parse_checkpoint(checkpoint) if checkpoint is not None else None
     problems: list[str] = []
-    tables = set(db.table_names())
+    tables = db.table_names()
     missing = [t for t in schema.TABLES if t not in tables]
     if missing:
         return VerifyResult(False, 0, "", (f"table {', '.join(missing)} is missing; this is not an intact "
                                            f"provenance ledger",))
-    count, head, seen, state, last_seq, meta = _replay(db, problems)
+    replay = _Replay(approvers or {})
+    count, head, seen, state, last_seq, meta = replay.run(db, problems, mark)
     _check_meta(db, meta, problems)
     _check_approvals(db, state, last_seq, problems)
     for cycle in supersession_cycles(state):
         problems.append(f"approvals {' -> '.join((*cycle, cycle[0]))} supersede each other in a cycle, so none "
                         f"of them is in force; grant a new approval for the material they cover")
-    present = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    present = db.trigger_names()
     for name in schema.TRIGGERS:
         if name not in present:
             problems.append(f"trigger {name} is missing (dropped {_BEHIND}); run `provenance ledger init` "
@@ -55,61 +72,113 @@ def verify_ledger(db: Database, expect_head: str | None = None) -> VerifyResult:
     if expect_head and expect_head not in seen:
         problems.append(f"expected head {expect_head} is not in the chain: events up to it were rewritten "
                         f"or removed")
+    if mark is not None and mark[0] > count:
+        problems.append(f"checkpoint {mark[0]}:{mark[1][:12]}… is beyond the chain ({count} events): events "
+                        f"recorded before the checkpoint were removed")
     if len(problems) > MAX_PROBLEMS:
         problems[MAX_PROBLEMS:] = [f"... and {len(problems) - MAX_PROBLEMS} more problems"]
-    return VerifyResult(not problems, count, head, tuple(problems))
+    trust = {state[key].ref: value for key, value in replay.trust.items() if key in state}
+    return VerifyResult(not problems, count, head, tuple(problems), replay.summary(), trust)
 
 
-def _replay(db: Database, problems: list[str]) -> tuple[int, str, set[str], State, dict[str, int], dict[str, str]]:
-    state: State = {}
-    last_seq: dict[str, int] = {}
-    meta: dict[str, str] = {}
-    seen: set[str] = set()
-    expected, prev_hash, count = 1, "", 0
-    cursor = db.execute(f"SELECT seq, ts, actor, event_type, ref, payload_json, prev_hash, hash "
+def _ranges(numbers: list[int]) -> str:
+    out: list[str] = []
+    for n in numbers:
+        if out and out[-1][1] == n - 1:
+            out[-1][1] = n
+        else:
+            out.append([n, n])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in out)
+
+
+class _Replay:
+    """The chain replayed in order, judging each signature on the way."""
+
+    def __init__(self, approvers: Mapping[str, Approver]) -> None:
+        self.approvers = approvers
+        self.by_status: dict[str, list[int]] = {}
+        self.trust: dict[str, str] = {}  # ref key -> worth of its grant and amends
+
+    def summary(self) -> tuple[tuple[str, str], ...]:
+        return tuple((k, _ranges(v)) for k, v in sorted(self.by_status.items()))
+
+    def judge(self, seq: int, name: str, row: dict[str, Any], payload: dict[str, Any], state: State,
+              problems: list[str]) -> None:
+        event_type, ref = row["event_type"], row["ref"]
+        signed = Signed(row["key_id"], row["signed_at"], row["signature"]) if row.get("signature") else None
+        after = state.get(ref.casefold())
+        worth = judge(event_type, ref, payload, signed, self.approvers, after.approver if after else None,
+                      after.categories if after and event_type in ("grant", "amend") else ())
+        if worth != "valid":
+            self.by_status.setdefault(worth, []).append(seq)
+        if worth == "bad-signature":
+            problems.append(f"{name}: the signature does not match the event (edited {_BEHIND}, or signed "
+                            f"content altered)")
+        key = ref.casefold()
+        if event_type == "grant" or (event_type == "amend" and self.trust.get(key) == "valid"):
+            self.trust[key] = worth  # an unsigned amend taints what a signed grant approved
+
+    def run(self, db: Any, problems: list[str], mark: tuple[int, str] | None
+            ) -> tuple[int, str, set[str], State, dict[str, int], dict[str, str]]:
+        state: State = {}
+        last_seq: dict[str, int] = {}
+        meta: dict[str, str] = {}
+        seen: set[str] = set()
+        expected, prev_hash, count = 1, "", 0
+        signed_columns = set(schema.SIGNATURE_COLUMNS) <= db.columns(schema.EVENTS)
+        extra = ", " + ", ".join(schema.SIGNATURE_COLUMNS) if signed_columns else ""
+        rows = db.query(f"SELECT seq, ts, actor, event_type, ref, payload_json, prev_hash, hash{extra} "
                         f"FROM {schema.EVENTS} ORDER BY seq")
-    for seq, ts, actor, event_type, ref, payload_json, stored_prev, stored_hash in cursor:
-        count += 1
-        name = f"event {seq} ({event_type} {ref})".replace(" )", ")")
-        if seq != expected:
-            problems.append(f"event {expected} is missing: the log jumps from {expected - 1} to {seq} "
-                            f"(deleted {_BEHIND})")
-        if stored_prev != prev_hash:
-            problems.append(f"{name}: prev_hash does not match the hash of the event before it (an event was "
-                            f"edited, deleted or reordered {_BEHIND})")
-        try:
-            computed = event_hash(seq, ts, actor, event_type, ref, payload_json, stored_prev)
-        except (TypeError, ValueError):
-            computed = None
-        if computed != stored_hash:
-            problems.append(f"{name}: hash does not match its contents (edited {_BEHIND})")
-        expected, prev_hash = seq + 1, stored_hash
-        seen.add(str(stored_hash).lower())
-        try:
-            payload = json.loads(payload_json)
-            if not isinstance(payload, dict) or event_type not in EVENT_TYPES:
-                raise ValueError(event_type)
-        except (TypeError, ValueError):
-            problems.append(f"{name}: unreadable payload or event type")
-            continue
-        if (seq == 1) != (event_type == "init"):
-            problems.append(f"{name}: only the first event may be, and must be, 'init'")
-        if event_type == "init":
-            meta = {"created": str(payload.get("created")), "schema_version": str(payload.get("schema_version"))}
-        elif event_type == "migrate":
-            meta["schema_version"] = str(payload.get("to"))
-        try:
-            changed = apply_event(state, event_type, ref, payload, strict=False)
-        except (LedgerError, KeyError, TypeError) as exc:
-            problems.append(f"{name}: not a valid change of the state before it ({exc})")
-            continue
-        for key, approval in changed.items():
-            state[key] = approval
-            last_seq[key] = seq
-    return count, prev_hash, seen, state, last_seq, meta
+        for row in rows:
+            seq, ts, actor, event_type, ref = row["seq"], row["ts"], row["actor"], row["event_type"], row["ref"]
+            payload_json, stored_prev, stored_hash = row["payload_json"], row["prev_hash"], row["hash"]
+            count += 1
+            name = f"event {seq} ({event_type} {ref})".replace(" )", ")")
+            if seq != expected:
+                problems.append(f"event {expected} is missing: the log jumps from {expected - 1} to {seq} "
+                                f"(deleted {_BEHIND})")
+            if stored_prev != prev_hash:
+                problems.append(f"{name}: prev_hash does not match the hash of the event before it (an event was "
+                                f"edited, deleted or reordered {_BEHIND})")
+            try:
+                computed = event_hash(seq, ts, actor, event_type, ref, payload_json, stored_prev,
+                                      row.get("key_id"), row.get("signed_at"), row.get("signature"))
+            except (TypeError, ValueError):
+                computed = None
+            if computed != stored_hash:
+                problems.append(f"{name}: hash does not match its contents (edited {_BEHIND})")
+            expected, prev_hash = seq + 1, stored_hash
+            seen.add(str(stored_hash).lower())
+            if mark is not None and seq == mark[0] and str(stored_hash).lower() != mark[1]:
+                problems.append(f"{name}: hash is not the checkpoint's {mark[1][:12]}…: the chain up to event "
+                                f"{seq} was rewritten since the checkpoint was recorded")
+            try:
+                payload = json.loads(payload_json)
+                if not isinstance(payload, dict) or event_type not in EVENT_TYPES:
+                    raise ValueError(event_type)
+            except (TypeError, ValueError):
+                problems.append(f"{name}: unreadable payload or event type")
+                continue
+            if (seq == 1) != (event_type == "init"):
+                problems.append(f"{name}: only the first event may be, and must be, 'init'")
+            if event_type == "init":
+                meta = {"created": str(payload.get("created")), "schema_version": str(payload.get("schema_version"))}
+            elif event_type == "migrate":
+                meta["schema_version"] = str(payload.get("to"))
+            try:
+                changed = apply_event(state, event_type, ref, payload, strict=False)
+            except (LedgerError, KeyError, TypeError) as exc:
+                problems.append(f"{name}: not a valid change of the state before it ({exc})")
+                continue
+            for key, approval in changed.items():
+                state[key] = approval
+                last_seq[key] = seq
+            if event_type not in ("init", "migrate"):
+                self.judge(seq, name, row, payload, state, problems)
+        return count, prev_hash, seen, state, last_seq, meta
 
 
-def _check_meta(db: Database, expected: dict[str, str], problems: list[str]) -> None:
+def _check_meta(db: Any, expected: dict[str, str], problems: list[str]) -> None:
     stored = {row["key"]: row["value"] for row in db.query(f"SELECT key, value FROM {schema.META}")}
     for key in sorted(set(stored) | set(expected)):
         if key not in stored:
@@ -121,7 +190,7 @@ def _check_meta(db: Database, expected: dict[str, str], problems: list[str]) -> 
                             f"(edited {_BEHIND})")
 
 
-def _check_approvals(db: Database, state: State, last_seq: dict[str, int], problems: list[str]) -> None:
+def _check_approvals(db: Any, state: State, last_seq: dict[str, int], problems: list[str]) -> None:
     derived = {a.ref: approval_row(a, last_seq[key]) for key, a in state.items()}
     stored: dict[str, dict[str, Any]] = {}
     for row in db.query(f"SELECT * FROM {schema.APPROVALS}"):

@@ -98,9 +98,18 @@ def show_json(approval: Approval, events: Sequence[LedgerEvent], day: datetime.d
     return dumps({**with_status(approval, day), "history": [e.to_dict() for e in events]})
 
 
+_SIGNATURE_WORDS = {"unsigned": "unsigned events", "unknown-key": "signed by keys the policy does not trust",
+                    "bad-signature": "bad signatures", "wrong-approver": "signed by someone other than the approver",
+                    "category-not-allowed": "signed by an approver not trusted for the categories"}
+
+
 def verify_text(result: VerifyResult) -> str:
     if result.ok:
-        return f"ledger intact: {result.events} events, head {result.head}\n"
-    lines = [f"ledger NOT intact: {len(result.problems)} problem(s) in {result.events} events"]
-    lines += [f"  {p}" for p in result.problems]
+        lines = [f"ledger intact: {result.events} events, head {result.head}"]
+    else:
+        lines = [f"ledger NOT intact: {len(result.problems)} problem(s) in {result.events} events"]
+        lines += [f"  {p}" for p in result.problems]
+    if result.events:
+        lines.append(f"checkpoint {result.checkpoint}")
+    lines += [f"{_SIGNATURE_WORDS.get(k, k)}: {v}" for k, v in result.signatures]
     return "\n".join(lines) + "\n"

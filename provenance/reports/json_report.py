@@ -28,8 +28,6 @@ def build(result: AuditResult, fail_on: str) -> dict[str, Any]:
             "approvals": [_approval(m) for m in audit.approvals],
             "declared_approvals": [d.to_dict() for d in audit.declared],
         })
-        if audit.segments:
-            entry["segment_audit"] = [s.to_dict() for s in audit.segments]
         if audit.sha256:
             entry["sha256"] = audit.sha256
         assets.append(entry)
@@ -43,7 +41,9 @@ def build(result: AuditResult, fail_on: str) -> dict[str, Any]:
         "audited_on": result.today.isoformat(),
         "policy": {"source": result.policy.source, "sha256": result.policy.sha256},
         "ledger": {"path": result.ledger.path, "state": result.ledger.state, "head": result.ledger.head,
-                   "approvals": result.ledger.approvals, "problems": list(result.ledger.problems)},
+                   "approvals": result.ledger.approvals, "problems": list(result.ledger.problems),
+                   "events": result.ledger.events, "checkpoint": result.ledger.checkpoint,
+                   "require_signed": result.ledger.require_signed},
         "fail_on": fail_on,
         "complete": result.complete,
         "incomplete": list(result.incomplete),
@@ -66,8 +66,6 @@ def _approval(m: ApprovalMatch) -> dict[str, Any]:
     }
     if m.signature is not None:
         entry["signature"] = m.signature
-    if m.frames is not None:
-        entry["frames"] = m.frames
     return entry
 
 

@@ -28,7 +28,8 @@ def render(data: dict[str, Any]) -> str:
                  f"(sha256 {data['policy']['sha256'][:12]}…)")
     ledger = data["ledger"]
     lines.append(f"- Ledger: {ledger['state']}, {ledger['approvals']} approvals"
-                 + (f", head {ledger['head'][:12]}…" if ledger.get("head") else ""))
+                 + (f", head {ledger['head'][:12]}…" if ledger.get("head") else "")
+                 + (f", checkpoint {ledger['checkpoint']}" if ledger.get("checkpoint") else ""))
     sev = s["by_severity"]
     lines.append(f"- {s['assets']} assets, {s['flagged']} flagged: "
                  f"{sev['BLOCKER']} BLOCKER, {sev['ISSUE']} ISSUE, {sev['FYI']} FYI")
