@@ -85,7 +85,7 @@ def asset_row(a: dict[str, Any], thumbs: Mapping[str, str]) -> str:
     asset = (f'<div class="mono p">{path_html(label)}</div>'
              f'<div class="small">{e(a.get("kind"))} · {e(a.get("media_type"))} · {e(_size(a.get("size")))}'
              f' · used as <b>{e(a.get("use"))}</b></div>'
-             + (f'<div class="small mono sha">sha256 {e(sha)}</div>' if sha else ""))
+             + (f'<div class="small mono sha" title="sha256 {e(sha)}">sha256 {e(str(sha)[:16])}…</div>' if sha else ""))
     if a.get("missing_frames"):
         asset += f'<div class="small">missing frames {e(a["missing_frames"])}</div>'
     status = (f'{badge(a)} <span class="status">{e(a["status"])}</span>'

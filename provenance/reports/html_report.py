@@ -120,13 +120,19 @@ def header(page: Page) -> str:
 def banner(page: Page) -> str:
     s = page.data["summary"]
     css, blurb = _BANNER.get(s["outcome"], ("incomplete", ""))
-    sev = s["by_severity"]
-    findings = len(page.data["findings"])
+    findings = page.data["findings"]
+    # Assets and delivery findings are counted apart: "6 FYI" must not mean five files and one approval.
     counts = (f"{s['assets']} assets: {len(page.problems)} need action, {len(page.approved)} approved, "
-              f"{len(page.clean)} clean or for review only · {findings} delivery finding{'s' if findings != 1 else ''}"
-              f" · severities {sev['BLOCKER']} BLOCKER, {sev['ISSUE']} ISSUE, {sev['FYI']} FYI")
+              f"{len(page.clean)} clean · assets by severity {_by_severity(page.data['assets'])} · "
+              f"{len(findings)} delivery finding{'s' if len(findings) != 1 else ''}"
+              + (f" ({_by_severity(findings)})" if findings else ""))
     return (f"<div class=\"banner {css}\"><b>{e(s['outcome'])}</b>{e(blurb)}"
             f"<div class=\"counts\">{e(counts)}</div></div>")
+
+
+def _by_severity(items: list[dict[str, Any]]) -> str:
+    counts = {sev: sum(1 for i in items if i.get("severity") == sev) for sev in ("BLOCKER", "ISSUE", "FYI")}
+    return ", ".join(f"{n} {sev}" for sev, n in counts.items())
 
 
 def notices(page: Page) -> str:
@@ -203,7 +209,7 @@ def summary(page: Page) -> str:
             if cat_rows else "<p class=\"small\">No approval in the ledger touches this delivery.</p>")
     return ("<h2 id=\"summary\">Summary by use and category</h2>"
             "<table><thead><tr><th>Use</th><th>Assets</th><th>Need action</th><th>Approved</th>"
-            f"<th>Clean or review only</th></tr></thead><tbody>{use_rows}</tbody></table>{cats}")
+            f"<th>Clean</th></tr></thead><tbody>{use_rows}</tbody></table>{cats}")
 
 
 def clean(page: Page) -> str:
@@ -211,7 +217,7 @@ def clean(page: Page) -> str:
     if not items:
         return ""
     return (f"<h2 id=\"clean\">Clean ({len(items)})</h2><p class=\"small\">No generative-AI evidence and nothing "
-            "the policy requires, or material kept for information only. Absence of metadata is not proof of "
+            "the policy requires. Absence of metadata is not proof of "
             "absence: stripped files can only be caught by a vendor manifest or the ledger.</p>"
             f"<details class=\"rows\"><summary>Show {len(items)} assets</summary>"
             f"{grouped_table(items, page.thumbs, '')}</details>")
@@ -250,7 +256,7 @@ def signoff(page: Page) -> str:
     s = data["summary"]
     rows = [
         ("Outcome", f"{s['outcome']} (exit {s['exit_code']}), fails on {data['fail_on']}"),
-        ("Audited by", data.get("audited_by") or ""),
+        ("Audited by", data.get("audited_by") or "not recorded (pass --audited-by NAME to audit or report)"),
         ("Date", data["audited_on"]),
         ("Tool version", f"provenance {data.get('tool_version')} · report schema {data.get('schema')}"),
         ("Policy", f"{data['policy']['source']} · sha256 {data['policy']['sha256']}"),
