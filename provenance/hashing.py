@@ -13,29 +13,20 @@ frame changes, is added, removed or reordered.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import re
-import stat
 from collections.abc import Iterable
+
+from .source.noatime import open_regular
 
 CHUNK_BYTES = 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def open_read_only(path: str | os.PathLike[str]) -> int:
-    # O_NONBLOCK: a file swapped for a FIFO after the walk would block open() forever.
-    base = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
-    try:
-        fd = os.open(path, base | getattr(os, "O_NOATIME", 0))
-    except PermissionError:
-        # O_NOATIME is refused on files we do not own; plain read-only still is.
-        fd = os.open(path, base)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise OSError(errno.EINVAL, "not a regular file (changed since the folder was listed)", os.fspath(path))
-    return fd
+    """A read-only descriptor on a regular file, with ``O_NOATIME`` where the kernel allows it."""
+    return open_regular(path)[0]
 
 
 def sha256_file(path: str | os.PathLike[str], chunk_bytes: int = CHUNK_BYTES) -> str:

@@ -192,14 +192,20 @@ class FileScan:
     evidence: tuple[Evidence, ...] = ()
     c2pa: C2paStatus = NO_C2PA
     errors: tuple[ScanIssue, ...] = ()
+    # Worth saying but not a read failure (a library warning about the file): unlike
+    # ``errors``, notes leave the scan complete.
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "media_type": self.media_type,
             "evidence": [e.to_dict() for e in self.evidence],
             "c2pa": self.c2pa.to_dict(),
             "errors": [e.to_dict() for e in self.errors],
         }
+        if self.notes:
+            data["notes"] = list(self.notes)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileScan:
@@ -208,6 +214,7 @@ class FileScan:
             evidence=tuple(Evidence.from_dict(e) for e in data["evidence"]),
             c2pa=C2paStatus.from_dict(data["c2pa"]),
             errors=tuple(ScanIssue.from_dict(e) for e in data["errors"]),
+            notes=tuple(str(n) for n in data.get("notes", ())),
         )
 
 
@@ -302,6 +309,7 @@ class AssetResult:
     errors: tuple[ScanIssue, ...] = ()
     segments: tuple[Segment, ...] = ()
     sha256: str | None = None
+    notes: tuple[str, ...] = ()  # see FileScan.notes: said in reports, never incomplete
 
     @property
     def path(self) -> str:
@@ -320,6 +328,7 @@ class AssetResult:
             "c2pa": self.c2pa.to_dict(),
             "evidence": [e.to_dict() for e in self.evidence],
             "errors": [e.to_dict() for e in self.errors],
+            "notes": list(self.notes),
         }
         if self.sha256:
             data["sha256"] = self.sha256

@@ -8,7 +8,7 @@ hand-built records.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -78,6 +78,8 @@ class ApprovalMatch:
     document_sha256: str | None = None
     conditions: str | None = None
     signature: str | None = None  # the approval's signature state, once the ledger records one
+    # Set when the approval covers only some frames of a sequence (it pins their sha256).
+    frames: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class AssetAudit:
     sha256: str | None = None
     checked: bool = True  # False: the file could not be read fully
     declared: tuple[DeclaredApproval, ...] = ()  # approval references the vendor wrote into the file
+    # Sequences: the status per frame range (provenance.audit.segments.SegmentAudit).
+    segments: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,11 +140,14 @@ class AuditResult:
 
 def evaluate(scan: ScanReport, approvals: Sequence[ApprovalLike], policy: Policy, today: date,
              hashes: Mapping[str, str], ledger: LedgerInfo | None = None,
+             refine: Callable[[AssetAudit], AssetAudit] | None = None,
              index: ApprovalIndex | None = None) -> AuditResult:
     """Give every asset a status and severity; collect delivery-level findings.
 
-    ``index`` is an :class:`ApprovalIndex` of ``approvals`` built by the caller
-    (to share it between passes); without one it is built here.
+    ``refine`` revises each asset's audit before approvals are counted as matched (the runner
+    passes :func:`provenance.audit.segments.with_segments`, which judges sequences per segment).
+    ``index`` is an :class:`ApprovalIndex` of ``approvals`` built by the caller (to share it
+    between passes); without one it is built here.
     """
     ledger = ledger or LedgerInfo(state="ok", approvals=len(approvals))
     if index is None:
@@ -150,6 +157,8 @@ def evaluate(scan: ScanReport, approvals: Sequence[ApprovalLike], policy: Policy
     audits = []
     for result in scan.assets:
         audit = assess(result, index, policy, today, hashes.get(result.path))
+        if refine is not None:
+            audit = refine(audit)
         matched_refs.update(m.ref for m in audit.approvals)
         declared = cross_check(result, {m.ref for m in audit.approvals}, in_ledger)
         if declared:
@@ -187,22 +196,10 @@ def assess(result: AssetResult, approvals: Sequence[ApprovalLike] | ApprovalInde
     index = approvals if isinstance(approvals, ApprovalIndex) else ApprovalIndex(approvals)
     matches = []
     for approval, how in index.matches(result.path, sha256, result.c2pa.instance_ids):
-        matches.append(_judge(approval, how, use, rule.approval_uses, rule.categories, today))
+        matches.append(judge(approval, how, use, rule.approval_uses, rule.categories, today))
     matches.sort(key=lambda m: m.ref)
 
-    approved = [m for m in matches if m.outcome == "approved"]
-    if approved:
-        status, why = "approved", f"covered by {', '.join(m.ref for m in approved)}"
-    elif matches:
-        worst = min(matches, key=lambda m: _NOT_APPROVED_ORDER.index(m.outcome))
-        status, why = worst.outcome, f"{worst.ref}: {worst.note}"
-    elif requirement == "approval":
-        status, why = "unapproved", f"{verdict} material in {_PLACE[use]}, with no approval in the ledger"
-    elif requirement == "provenance" and verdict == "no-evidence":
-        status, why = "needs-review", f"no provenance evidence, which the policy demands for {verdict}"
-    else:
-        status, why = "clean", "nothing to approve"
-
+    status, why = status_of(verdict, requirement, use, matches)
     review = _review_reasons(result, policy)
     if review and status in ("approved", "clean"):
         status, why = "needs-review", "; ".join(review) + (f" ({why})" if matches else "")
@@ -219,7 +216,22 @@ def assess(result: AssetResult, approvals: Sequence[ApprovalLike] | ApprovalInde
     return AssetAudit(result, use, status, severity, why, tuple(matches), sha256, checked)
 
 
-def _judge(approval: ApprovalLike, how: str, use: str, accepted_uses: tuple[str, ...],
+def status_of(verdict: str, requirement: str, use: str, matches: Sequence[ApprovalMatch]) -> tuple[str, str]:
+    """Status and reason from the approvals that touch some content and what its verdict requires."""
+    approved = [m for m in matches if m.outcome == "approved"]
+    if approved:
+        return "approved", f"covered by {', '.join(m.ref for m in approved)}"
+    if matches:
+        worst = min(matches, key=lambda m: _NOT_APPROVED_ORDER.index(m.outcome))
+        return worst.outcome, f"{worst.ref}: {worst.note}"
+    if requirement == "approval":
+        return "unapproved", f"{verdict} material in {_PLACE[use]}, with no approval in the ledger"
+    if requirement == "provenance" and verdict == "no-evidence":
+        return "needs-review", f"no provenance evidence, which the policy demands for {verdict}"
+    return "clean", "nothing to approve"
+
+
+def judge(approval: ApprovalLike, how: str, use: str, accepted_uses: tuple[str, ...],
            needed: tuple[str, ...], today: date) -> ApprovalMatch:
     state = approval.status_on(today)
     missing = [c for c in needed if c not in approval.categories]

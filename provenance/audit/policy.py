@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from provenance.errors import UsageError
+from provenance.source.noatime import read_text
 
 POLICY_FILE_NAME = "provenance.toml"
 BUILT_IN = "built-in"
@@ -103,7 +104,8 @@ def load_policy(policy_path: Path | None, delivery_root: Path | None) -> Policy:
     if policy_path is None:
         return parse_policy(default_policy_text(), BUILT_IN, base_dir=None)
     try:
-        text = policy_path.read_text(encoding="utf-8")
+        # O_NOATIME: the policy usually sits in the delivery, whose atimes stay as they were.
+        text = read_text(policy_path, encoding="utf-8")[0]
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"cannot read policy {policy_path}: {getattr(exc, 'strerror', None) or exc}; "
                           "pass a readable UTF-8 TOML file with --policy") from None

@@ -7,6 +7,7 @@ evaluate. Every read of the delivery is read-only; nothing is written.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -21,9 +22,11 @@ from provenance.scan.cache import ScanCache, file_hashes
 from provenance.hashing import sequence_digest
 from provenance.models import AssetKind, AssetResult, ScanIssue, ScanReport, Skipped
 from provenance.audit.policy import Policy, load_policy
+from provenance.audit.segments import with_segments
 from provenance.knowledge.registry import ScannerRegistry
 from provenance.scan.runner import Progress, ScanSettings, scan_tree
 from provenance.source import ScanOptions
+from provenance.source.noatime import read_text
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,7 @@ def audit_delivery(root: Path, ledger_path: str | os.PathLike[str] | None, polic
         raise UsageError(f"delivery folder {root} not found; pass the folder to audit")
     policy = load_policy(policy_path, root)
     pem = trust_pem + _policy_anchors(policy)
-    approvals, ledger = read_ledger(ledger_path, policy.ledger_path, _ledger_trust(policy_path))
+    approvals, ledger = read_ledger(ledger_path, policy.ledger_path, _ledger_trust(policy_path), delivery=root)
     if registry is None:
         from provenance.scanners import default_registry  # built-ins live outside the core package
 
@@ -52,11 +55,13 @@ def audit_delivery(root: Path, ledger_path: str | os.PathLike[str] | None, polic
     day = today or datetime.now(UTC).date()
     # First pass without content hashes tells which assets need one: anything flagged, or touched by an approval.
     index = ApprovalIndex(approvals)  # built once: both passes and the probe look approvals up through it
-    first = evaluate(scan, approvals, policy, day, {}, ledger, index)
+    first = evaluate(scan, approvals, policy, day, {}, ledger, index=index)
     wanted = {a.result.path for a in first.assets if a.status != "clean"}
     wanted |= {a.path for a in scan.assets if index.touches(a.path, a.c2pa.instance_ids)}
-    scan, hashes = hash_assets(scan, root, wanted, cache)
-    return evaluate(scan, approvals, policy, day, hashes, ledger, index)
+    frames: dict[str, list[str]] = {}
+    scan, hashes = hash_assets(scan, root, wanted, cache, frames)
+    refine = functools.partial(with_segments, approvals=approvals, policy=policy, today=day, frame_hashes=frames)
+    return evaluate(scan, approvals, policy, day, hashes, ledger, refine, index)
 
 
 def _ledger_trust(policy_path: Path | None) -> LedgerTrust:
@@ -81,7 +86,8 @@ def drop_ignored(scan: ScanReport, policy: Policy) -> ScanReport:
 
 
 def read_ledger(cli_value: str | os.PathLike[str] | None, policy_ledger: Path | str | None = None,
-                trust: LedgerTrust | None = None) -> tuple[Sequence[ApprovalLike], LedgerInfo]:
+                trust: LedgerTrust | None = None, *, delivery: Path | None = None
+                ) -> tuple[Sequence[ApprovalLike], LedgerInfo]:
     """Approvals and the ledger's state. A missing file is a warning, a failed verify makes the audit incomplete.
 
     The ledger is ``--ledger``, else ``$PROVENANCE_LEDGER``, else the policy's ``ledger.path``, else
@@ -91,6 +97,7 @@ def read_ledger(cli_value: str | os.PathLike[str] | None, policy_ledger: Path | 
     approvals must be signed.
     """
     from provenance.ledger import LedgerError, is_url, open_ledger, redact, resolve_ledger_path
+    from provenance.ledger.snapshot import open_ledger_snapshot
     from provenance.ledger.store import ENV_VAR
 
     trust = trust or LedgerTrust()
@@ -102,7 +109,11 @@ def read_ledger(cli_value: str | os.PathLike[str] | None, policy_ledger: Path | 
     if not is_url(location) and not Path(location).exists():
         return [], LedgerInfo(path=shown, state="missing")
     try:
-        ledger = open_ledger(location, read_only=True)
+        if delivery is not None and not is_url(location) and _inside(Path(location), delivery):
+            # SQLite would open the file itself and move its atime: read a snapshot through O_NOATIME.
+            ledger = open_ledger_snapshot(location)
+        else:
+            ledger = open_ledger(location, read_only=True)
     except LedgerError as exc:
         raise UsageError(f"cannot open the ledger {shown}: {exc}") from None
     try:
@@ -127,8 +138,14 @@ def read_ledger(cli_value: str | os.PathLike[str] | None, policy_ledger: Path | 
                                  require_signed=trust.require_signed)
 
 
+def _inside(path: Path, root: Path) -> bool:
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
 def hash_assets(scan: ScanReport, root: Path, wanted: set[str],
-                cache: ScanCache | None = None) -> tuple[ScanReport, dict[str, str]]:
+                cache: ScanCache | None = None,
+                frame_hashes: dict[str, list[str]] | None = None) -> tuple[ScanReport, dict[str, str]]:
     """SHA-256 of each wanted asset; a file that cannot be hashed becomes an error on its asset.
 
     Only these assets are hashed (flagged ones, and those an approval could
@@ -141,7 +158,7 @@ def hash_assets(scan: ScanReport, root: Path, wanted: set[str],
             assets.append(result)
             continue
         try:
-            hashes[result.path] = _content_hash(result, root, cache, scan.real_paths)
+            hashes[result.path] = _content_hash(result, root, cache, scan.real_paths, frame_hashes)
             assets.append(result)
         except OSError as exc:
             log.warning("cannot hash %s: %s", result.path, exc)
@@ -150,11 +167,15 @@ def hash_assets(scan: ScanReport, root: Path, wanted: set[str],
     return dataclasses.replace(scan, assets=tuple(assets)), hashes
 
 
-def _content_hash(result: AssetResult, root: Path, cache: ScanCache | None, real_paths: Mapping[str, str]) -> str:
+def _content_hash(result: AssetResult, root: Path, cache: ScanCache | None, real_paths: Mapping[str, str],
+                  frame_hashes: dict[str, list[str]] | None = None) -> str:
     if result.asset.kind is AssetKind.SEQUENCE:
         members = result.asset.members
         per_file = file_hashes(root, members, cache, real_paths)
-        return sequence_digest(per_file[m] for m in members)
+        ordered = [per_file[m] for m in members]
+        if frame_hashes is not None:  # an approval may pin single frames
+            frame_hashes[result.path] = ordered
+        return sequence_digest(ordered)
     return file_hashes(root, [result.path], cache, real_paths)[result.path]
 
 
@@ -162,7 +183,7 @@ def _policy_anchors(policy: Policy) -> str:
     texts = []
     for path in policy.trust_anchors:
         try:
-            text = path.read_text(encoding="ascii", errors="replace")
+            text = read_text(path, encoding="ascii", errors="replace")[0]  # O_NOATIME: may sit in the delivery
         except OSError as exc:
             raise UsageError(f"{policy.source}: c2pa.trust_anchors: cannot read {path} ({exc.strerror}); "
                              "fix the path (relative to the policy file)") from None

@@ -17,6 +17,7 @@ from provenance.scan.executors import default_jobs
 from provenance.cli.progress import ProgressBar
 from provenance.reports import BINARY_FORMATS, FORMATS, ReportError, check_audit, render_binary, render_report
 from provenance.reports.json_report import build
+from provenance.source.noatime import read_text
 
 from ._common import checked_output, read_trust_anchors, scan_run_options, write_output
 
@@ -107,7 +108,8 @@ def audit_command(delivery: Path, ledger: str | None, policy: Path | None, fmt: 
 def report_command(audit_json: Path, fmt: str, output: Path | None, thumbnails: bool, audited_by: str | None) -> None:
     """Re-render a saved audit (from `provenance audit --format json`) without rescanning."""
     try:
-        data = check_audit(json.loads(audit_json.read_text(encoding="utf-8")))
+        # O_NOATIME: a saved audit may be kept inside the delivery it describes.
+        data = check_audit(json.loads(read_text(audit_json, encoding="utf-8")[0]))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         _usage_exit(f"cannot read {audit_json} as JSON ({exc}); pass the file written by "
                     "`provenance audit --format json`")

@@ -20,6 +20,14 @@ from provenance.scanners import default_registry
 from ._common import checked_output, read_trust_anchors, scan_run_options, write_output
 
 
+def _check_globs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    for glob in value:
+        if not glob or glob.startswith("/") or "\\" in glob or "[" in glob:
+            raise click.BadParameter(f"bad glob {glob!r}: write globs relative to the delivery root with / ; "
+                                     "* ? and ** only", param_hint="--no-grouping")
+    return value
+
+
 @click.command(
     "scan",
     epilog="Example:\n\n\b\n  provenance scan DELIVERY/\n  provenance scan DELIVERY/ --format json --output scan.json",
@@ -32,12 +40,15 @@ from ._common import checked_output, read_trust_anchors, scan_run_options, write
 @click.option("--trust-anchors", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="PEM file of C2PA trust anchors (repeatable).")
 @click.option("--follow-symlinks", is_flag=True, help="Follow symlinks that point outside the delivery.")
+@click.option("--no-grouping", "no_grouping", multiple=True, metavar="GLOB", callback=_check_globs,
+              help="Never group files matching GLOB (e.g. 'stills/**') into frame sequences (repeatable); "
+                   "the audit reads the same setting from the policy's sequences.no_grouping.")
 @click.option("--executor", type=click.Choice(EXECUTORS), default="process", show_default=True,
               help="Workers: processes for local disks (CPU-bound), threads for network storage (latency-bound).")
 @scan_run_options
 @click.option("--debug", is_flag=True, help="Let internal errors raise with a traceback (for bug reports).")
 def scan_command(delivery: Path, fmt: str, output: Path | None, trust_anchors: tuple[Path, ...],
-                 follow_symlinks: bool, jobs: int | None, executor: str, cache_path: Path | None,
+                 follow_symlinks: bool, no_grouping: tuple[str, ...], jobs: int | None, executor: str, cache_path: Path | None,
                  no_cache: bool, quiet: bool, debug: bool) -> None:
     """Scan DELIVERY and give every asset a verdict with its evidence.
 
@@ -54,6 +65,7 @@ def scan_command(delivery: Path, fmt: str, output: Path | None, trust_anchors: t
         jobs=jobs or default_jobs(),
         executor=executor,
         propagate_bugs=debug,
+        no_grouping=no_grouping,
     )
     try:
         cache = None if no_cache else open_cache(cache_path, delivery)

@@ -83,6 +83,14 @@ class SQLiteBackend:
             conn.close()
             raise LedgerError(f"{path} is not a usable ledger ({exc}); pass the path of a provenance ledger") from None
 
+    @classmethod
+    def wrap(cls, conn: sqlite3.Connection, path: Path) -> SQLiteBackend:
+        """A read-only backend over an open connection (an in-memory snapshot of ``path``)."""
+        store = cls.__new__(cls)
+        store.path, store.display, store.read_only, store._depth = path, str(path), True, 0
+        store.db = Database(conn)
+        return store
+
     @property
     def conn(self) -> sqlite3.Connection:
         return self.db.conn

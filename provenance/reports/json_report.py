@@ -28,6 +28,8 @@ def build(result: AuditResult, fail_on: str) -> dict[str, Any]:
             "approvals": [_approval(m) for m in audit.approvals],
             "declared_approvals": [d.to_dict() for d in audit.declared],
         })
+        if audit.segments:
+            entry["segment_audit"] = [s.to_dict() for s in audit.segments]
         if audit.sha256:
             entry["sha256"] = audit.sha256
         assets.append(entry)
@@ -66,6 +68,8 @@ def _approval(m: ApprovalMatch) -> dict[str, Any]:
     }
     if m.signature is not None:
         entry["signature"] = m.signature
+    if m.frames is not None:
+        entry["frames"] = m.frames
     return entry
 
 

@@ -11,10 +11,13 @@ import base64
 import io
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
+
+from provenance.source.noatime import open_binary
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +63,12 @@ def thumbnail_uri(path: Path) -> str | None:
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             return None
-        with Image.open(path) as img:  # opens "rb": the deliverable is never written
+        # Pillow gets an already-open O_NOATIME file: given the path it would open it itself and
+        # move the still's atime. Its warnings about the file only cost the thumbnail, never stderr.
+        fh, _quiet = open_binary(path)
+        with fh, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img = Image.open(fh)
             if img.width * img.height > MAX_PIXELS:
                 return None
             img.draft("RGB", (BOX[0] * 2, BOX[1] * 2))  # JPEG: decode at reduced scale

@@ -15,7 +15,9 @@ from provenance.errors import InputError
 from provenance.knowledge.registry import ScannerRegistry
 from provenance.knowledge.sniff import sniff
 from provenance.models import NO_C2PA, C2paState, C2paStatus, Evidence, FileScan, ScanIssue
+from provenance.scan.libwarnings import MAX_NOTES, library_warnings
 from provenance.source import ByteSource, InputTooLarge, ScanInput, ScanOptions
+from provenance.source.noatime import FALLBACK_NOTE
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +50,11 @@ def scan_bytes(
     evidence: list[Evidence] = []
     errors: list[ScanIssue] = []
     c2pa: C2paStatus = NO_C2PA
+    notes: list[str] = []
     for scanner in registry.for_media_type(item.media_type):
         try:
-            result = scanner.scan(item)
+            with library_warnings(notes, scanner.id):
+                result = scanner.scan(item)
         except InputError as exc:
             errors.append(ScanIssue(exc.code, exc.message, scanner.id))
             continue
@@ -65,7 +69,8 @@ def scan_bytes(
         if result.c2pa is not None and C2PA_PRECEDENCE[result.c2pa.state] < C2PA_PRECEDENCE[c2pa.state]:
             c2pa = result.c2pa
     unique = sorted(set(evidence), key=lambda e: e.sort_key)
-    return FileScan(media_type=item.media_type, evidence=tuple(unique), c2pa=c2pa, errors=tuple(errors))
+    return FileScan(media_type=item.media_type, evidence=tuple(unique), c2pa=c2pa, errors=tuple(errors),
+                    notes=tuple(dict.fromkeys(notes))[:MAX_NOTES])
 
 
 def scan_path(
@@ -104,5 +109,9 @@ def scan_path(
             return FileScan(media_type=item.media_type,
                             errors=(ScanIssue("unreadable", f"read failed: {exc.strerror or exc}"),))
     if side_errors:
-        result = FileScan(result.media_type, result.evidence, result.c2pa, result.errors + tuple(side_errors))
+        result = FileScan(result.media_type, result.evidence, result.c2pa, result.errors + tuple(side_errors),
+                          result.notes)
+    if not source.noatime:
+        result = FileScan(result.media_type, result.evidence, result.c2pa, result.errors,
+                          (*result.notes, FALLBACK_NOTE))
     return result

@@ -42,6 +42,8 @@ class ScanSettings:
     jobs: int = 1  # worker count; the CLI defaults it to the usable cores
     executor: str = "process"  # "process" for CPU (local disks), "thread" for latency-bound network storage
     propagate_bugs: bool = False
+    # Globs of files never grouped into sequences (the policy's sequences.no_grouping, scan --no-grouping).
+    no_grouping: tuple[str, ...] = ()
 
 
 FileScanner = Callable[[FileEntry], FileScan]
@@ -120,7 +122,7 @@ def scan_tree(
             _merge_evidence(scans, manifest.check(folder.files))
         if extra_evidence is not None:
             _merge_evidence(scans, extra_evidence(folder.files, os.fspath(root)))
-        assets.extend(assemble(g, scans) for g in group_files(folder.files))
+        assets.extend(assemble(g, scans) for g in group_files(folder.files, settings.no_grouping))
         for entry in folder.files:
             if entry.abspath != os.path.join(root_abs, entry.rel):
                 real_paths[entry.rel] = entry.abspath
@@ -211,7 +213,8 @@ def assemble(group: Group, scans: Mapping[str, FileScan]) -> AssetResult:
         entry = group.members[0]
         scan = scans[entry.rel]
         asset = Asset(entry.rel, AssetKind.FILE, entry.size, scan.media_type)
-        return AssetResult(asset, decide(scan.evidence), scan.evidence, scan.c2pa, scan.errors)
+        notes = tuple(dict.fromkeys((*scan.notes, *entry.notes)))
+        return AssetResult(asset, decide(scan.evidence), scan.evidence, scan.c2pa, scan.errors, notes=notes)
 
     member_scans = [scans[m.rel] for m in group.members]
     segments = _segments(group, member_scans)
@@ -241,7 +244,17 @@ def assemble(group: Group, scans: Mapping[str, FileScan]) -> AssetResult:
         flagged = [s.frames for s in segments if s.verdict.kind.is_ai]
         if flagged:
             verdict = type(verdict)(verdict.kind, f"{verdict.reason}; frames {', '.join(flagged)}", verdict.generators)
-    return AssetResult(asset, verdict, all_evidence, c2pa, errors, tuple(segments))
+    return AssetResult(asset, verdict, all_evidence, c2pa, errors, tuple(segments),
+                       notes=_frame_notes(group, member_scans))
+
+
+def _frame_notes(group: Group, scans: Sequence[FileScan]) -> tuple[str, ...]:
+    """Each distinct note once, with the frames it was said about."""
+    frames: dict[str, list[int]] = {}
+    for frame, entry, scan in zip(group.frame_numbers, group.members, scans, strict=True):
+        for note in (*scan.notes, *entry.notes):
+            frames.setdefault(note, []).append(frame)
+    return tuple(f"frames {frame_range_text(sorted(set(f)))}: {note}" for note, f in frames.items())
 
 
 def _segments(group: Group, scans: Sequence[FileScan]) -> list[Segment]:

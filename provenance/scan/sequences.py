@@ -6,8 +6,12 @@ render is one line, not 300, while evidence stays per frame range.
 
 Rules (docs/scanning.md, "Frame sequences"):
 
-* The frame number is the last number before the extension (fileseq's
-  semantics). Everything else in the name, including version tokens
+* The frame number is the number just before the extension, and only where
+  post and renderers put one (:func:`frame_number_at_end`: after ``.``, three or
+  more digits after ``_``, four or more glued to the name, an all-digit name;
+  never camera names such as ``IMG_0001.JPG``), so numbered stills
+  (``poster_01.png``, ``rgb16.bmp``, ``photo-1.jpg``) stay stills. Paths matching
+  a ``no_grouping`` glob are never grouped. Everything else in the name, including version tokens
   (``_v003``), stereo eyes (``_L``/``_R``, ``left``/``right``) and AOV or layer
   names, is part of the basename, so those stay separate assets. This is the
   conservative choice: merging two versions would let one approval cover both.
@@ -27,7 +31,9 @@ Frame ranges and missing frames use fileseq's FrameSet notation
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from dataclasses import dataclass
 
 import fileseq
@@ -61,6 +67,45 @@ def is_frame_like(name: str) -> bool:
     return dot > 0 and name[dot:].lower() in FRAME_EXTENSIONS
 
 
+# DCF (Design rule for Camera File system): four free characters (A-Z, 0-9, "_"), then a
+# four-digit file number: IMG_0001.JPG, DSC_0001.JPG, DSCF0001.JPG, _MG_0001.JPG.
+_DCF_STEM = re.compile(r"[A-Z0-9_]{4}[0-9]{4}")
+_DCF_EXTENSIONS = frozenset({".jpg", ".jpeg", ".tif", ".tiff", ".dng", ".png"})
+_TRAILING_DIGITS = re.compile(r"[0-9]+$")
+
+
+def frame_number_at_end(name: str) -> bool:
+    """Whether the digits just before the extension are a frame number (README, "Frame sequences").
+
+    * after ``.``: any width is a frame (``name.1001.exr``, ``name.1.exr``); a ``-`` right after
+      the ``.`` is a sign (``name.-001.exr``);
+    * after ``_``: three or more digits (``name_1001.dpx``), so ``poster_01.png`` stays a still;
+    * an all-digit name (``0001.png``), or four or more digits glued to the name
+      (``render0001.png``, Cinema 4D's ``Name0000.tif``), as renderers write them;
+    * fewer digits glued to the name (``rgb16``) or digits after a hyphen (``photo-1``) are
+      part of the name;
+    * camera file names (DCF: ``IMG_0001.JPG``, ``DSCF0001.JPG``) stay stills.
+    """
+    dot = name.rfind(".")
+    stem, ext = name[:dot], name[dot:].lower()
+    match = _TRAILING_DIGITS.search(stem)
+    if match is None:
+        return False
+    start, digits = match.start(), len(match.group())
+    if start == 0:
+        return True
+    before = stem[start - 1]
+    if before == ".":
+        return True
+    if before == "-":
+        return start >= 2 and stem[start - 2] == "."
+    if ext in _DCF_EXTENSIONS and _DCF_STEM.fullmatch(stem):
+        return False
+    if before == "_":
+        return digits >= 3
+    return digits >= 4
+
+
 def frame_range_text(frames: Iterable[int]) -> str:
     """Frames in fileseq notation: ``1001-1039,1041``; empty text for none."""
     frames = list(frames)
@@ -74,25 +119,29 @@ def frame_range_text(frames: Iterable[int]) -> str:
     return fileseq.FrameSet(frames).frameRange()
 
 
-def group_files(files: Sequence[FileEntry]) -> list[Group]:
+def group_files(files: Sequence[FileEntry], no_grouping: Sequence[str] = ()) -> list[Group]:
     """Files to assets: frame sequences grouped per directory, everything else alone.
 
+    ``no_grouping``: globs (``stills/**``) of files that stay single files whatever their names.
     Deterministic: the result is sorted by asset path whatever the input order.
     """
     by_dir: dict[str, list[FileEntry]] = {}
     for entry in files:
         directory, _, _ = entry.rel.rpartition("/")
         by_dir.setdefault(directory, []).append(entry)
+    patterns = [glob_regex(g) for g in no_grouping]
     groups: list[Group] = []
     for directory in sorted(by_dir):
-        groups.extend(_group_directory(directory, by_dir[directory]))
+        groups.extend(_group_directory(directory, by_dir[directory], patterns))
     groups.sort(key=lambda g: g.path)
     return groups
 
 
-def _group_directory(directory: str, entries: list[FileEntry]) -> list[Group]:
+def _group_directory(directory: str, entries: list[FileEntry], no_grouping: Sequence[re.Pattern[str]] = ()) -> list[Group]:
     by_name = {e.rel.rpartition("/")[2]: e for e in entries}
-    candidates = sorted(name for name in by_name if is_frame_like(name))
+    candidates = sorted(name for name, e in by_name.items()
+                        if is_frame_like(name) and frame_number_at_end(name)
+                        and not any(p.fullmatch(e.rel) for p in no_grouping))
     grouped: set[str] = set()
     groups: list[Group] = []
     prefix = f"{directory}/" if directory else ""
@@ -120,3 +169,24 @@ def _group_directory(directory: str, entries: list[FileEntry]) -> list[Group]:
         ))
     groups.extend(Group(e.rel, AssetKind.FILE, (e,)) for name, e in by_name.items() if name not in grouped)
     return groups
+
+
+@lru_cache(maxsize=256)
+def glob_regex(glob: str) -> re.Pattern[str]:
+    """The policy's glob language: ``**`` spans folders (including none), ``*`` and ``?`` stay in one name."""
+    out = []
+    i = 0
+    while i < len(glob):
+        if glob.startswith("**/", i):
+            out.append("(?:[^/]*/)*")
+            i += 3
+        elif glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif glob[i] in "*?":
+            out.append("[^/]*" if glob[i] == "*" else "[^/]")
+            i += 1
+        else:
+            out.append(re.escape(glob[i]))
+            i += 1
+    return re.compile("".join(out))

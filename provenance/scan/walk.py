@@ -8,6 +8,7 @@ detected by (device, inode).
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import stat
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from provenance.models import ScanIssue, Skipped
+from provenance.source.noatime import FOLDER_FALLBACK_NOTE, open_folder
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,7 @@ SIDECAR_SUFFIXES = (".c2pa", ".xmp")
 # System clutter that is never a deliverable.
 _CLUTTER = {".DS_Store": "macOS folder metadata", "Thumbs.db": "Windows thumbnail cache", "desktop.ini": "Windows folder settings"}
 MAX_DEPTH = 256
+_PATH_MAX = 4096  # Linux; longer paths fail every call that takes a path
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,7 @@ class FileEntry:
     sidecars: tuple[tuple[str, str], ...] = ()  # (kind, abspath): kind is "c2pa" or "xmp"
     # ctime cannot be set back by a user (mtime can, with touch -r), so the cache keys on it too.
     ctime_ns: int = 0
+    notes: tuple[str, ...] = ()  # said on the asset: its folder was listed without O_NOATIME
 
 
 @dataclass(frozen=True)
@@ -130,40 +134,27 @@ class TreeWalk:
         if depth > MAX_DEPTH:
             self._problem(rel, ScanIssue("tree-too-deep", f"{display_name(rel)}: deeper than {MAX_DEPTH} levels; not entered"))
             return
+        # Listed through an O_NOATIME descriptor: a plain scandir(path) moves the folder's atime.
         try:
-            with os.scandir(path) as it:
-                entries = sorted(it, key=lambda e: e.name)
+            dir_fd, quiet = open_folder(path)
         except OSError as exc:
             self._problem(rel, ScanIssue("unreadable-folder", f"{display_name(rel) or '.'}: {exc.strerror or exc}"))
             return
         files: list[_Raw] = []
         folders: list[tuple[str, str]] = []  # (abspath, rel), entered after this folder's files
-        for entry in entries:
-            child_rel = f"{rel}/{entry.name}" if rel else entry.name
-            try:
-                if entry.is_symlink():
-                    self._follow_link(entry, child_rel, files, folders)
-                    continue
-                st = entry.stat(follow_symlinks=False)
-            except OSError as exc:
-                # Whatever sits there went unread, so the scan cannot call itself complete.
-                shown = display_name(child_rel)
-                self._walk_skipped.append(Skipped(shown, f"cannot stat: {exc.strerror or exc}"))
-                self._problem(child_rel, ScanIssue("unreadable-entry", f"{shown}: cannot stat: {exc.strerror or exc}"))
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                key = (st.st_dev, st.st_ino)
-                if key in self._visited:
-                    self._walk_skipped.append(Skipped(display_name(child_rel), "folder already visited (loop)"))
-                    continue
-                self._visited.add(key)
-                folders.append((entry.path, child_rel))
-            elif stat.S_ISREG(st.st_mode):
-                files.append((child_rel, entry.path, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
-            else:
-                self._walk_skipped.append(Skipped(display_name(child_rel), "not a regular file (device, socket or pipe)"))
-        del entries
-        paired = self._pair(files, root=not rel)
+        try:
+            # The entries stat relative to dir_fd, so it stays open until the loop is done.
+            with os.scandir(dir_fd) as it:
+                entries = sorted(it, key=lambda e: e.name)
+            for entry in entries:
+                self._entry(entry, os.path.join(path, entry.name), rel, files, folders)
+            del entries
+        except OSError as exc:
+            self._problem(rel, ScanIssue("unreadable-folder", f"{display_name(rel) or '.'}: {exc.strerror or exc}"))
+            return
+        finally:
+            os.close(dir_fd)
+        paired = self._pair(files, root=not rel, notes=() if quiet else (FOLDER_FALLBACK_NOTE,))
         del files
         if paired:
             yield paired
@@ -197,15 +188,46 @@ class TreeWalk:
             if kept:
                 yield kept
 
+    def _entry(self, entry: os.DirEntry[str], child_path: str, rel: str, files: list[_Raw],
+               folders: list[tuple[str, str]]) -> None:
+        child_rel = f"{rel}/{entry.name}" if rel else entry.name
+        try:
+            if len(os.fsencode(child_path)) >= _PATH_MAX:
+                # Listed relative to its folder it would stat fine, but no later open by path could reach it.
+                raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG))
+            if entry.is_symlink():
+                self._follow_link(child_path, child_rel, files, folders)
+                return
+            st = entry.stat(follow_symlinks=False)
+        except OSError as exc:
+            # Whatever sits there went unread, so the scan cannot call itself complete.
+            shown = display_name(child_rel)
+            self._walk_skipped.append(Skipped(shown, f"cannot stat: {exc.strerror or exc}"))
+            self._problem(child_rel, ScanIssue("unreadable-entry", f"{shown}: cannot stat: {exc.strerror or exc}"))
+            return
+        if stat.S_ISDIR(st.st_mode):
+            key = (st.st_dev, st.st_ino)
+            if key in self._visited:
+                self._walk_skipped.append(Skipped(display_name(child_rel), "folder already visited (loop)"))
+                return
+            self._visited.add(key)
+            folders.append((child_path, child_rel))
+        elif stat.S_ISREG(st.st_mode):
+            files.append((child_rel, child_path, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
+        else:
+            self._walk_skipped.append(Skipped(display_name(child_rel), "not a regular file (device, socket or pipe)"))
+
     def _collision(self, raw: str, printable: str, count: int) -> None:
         self._collisions.append((_order(raw), ScanIssue(
             "name-collision", f"{printable}: {count} files print as this name; rename them so their names are UTF-8")))
 
-    def _follow_link(self, entry: os.DirEntry[str], rel: str, files: list[_Raw], folders: list[tuple[str, str]]) -> None:
+    def _follow_link(self, link: str, rel: str, files: list[_Raw], folders: list[tuple[str, str]]) -> None:
         shown = display_name(rel)
         try:
-            target = os.path.realpath(entry.path)
-            st = os.stat(entry.path)
+            # Resolving a symlink moves the link's own atime (the kernel has no O_NOATIME for
+            # readlink); the target's is left alone.
+            target = os.path.realpath(link)
+            st = os.stat(link)
         except OSError:
             self._walk_skipped.append(Skipped(shown, "broken symlink"))
             return
@@ -222,7 +244,7 @@ class TreeWalk:
                 self._walk_skipped.append(Skipped(shown, "symlink loop"))
                 return
             self._visited.add(key)
-            folders.append((entry.path, rel))
+            folders.append((link, rel))
         elif stat.S_ISREG(st.st_mode):
             if inside:
                 self._walk_skipped.append(Skipped(shown, "symlink to a file inside the delivery (scanned at its real path)"))
@@ -232,7 +254,7 @@ class TreeWalk:
         else:
             self._walk_skipped.append(Skipped(shown, "symlink to something that is not a regular file"))
 
-    def _pair(self, files: list[_Raw], *, root: bool) -> list[tuple[str, FileEntry]]:
+    def _pair(self, files: list[_Raw], *, root: bool, notes: tuple[str, ...] = ()) -> list[tuple[str, FileEntry]]:
         """One folder's files: sidecars to their owners; the package manifest and policy (root only) aside."""
         by_rel = {rel: tuple(rest) for rel, *rest in files}
         stems: dict[str, list[str]] = {}
@@ -286,6 +308,7 @@ class TreeWalk:
                 inode=by_rel[rel][3],
                 sidecars=tuple(sorted(sidecars.get(rel, ()))),
                 ctime_ns=by_rel[rel][4],
+                notes=notes,
             ))
             for rel in sorted(assets)
         ]

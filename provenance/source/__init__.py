@@ -8,13 +8,13 @@ makes the read-only promise hold in one place.
 
 from __future__ import annotations
 
-import errno
 import io
 import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO
+
+from .noatime import open_regular
 
 HEAD_BYTES = 64 * 1024
 TAIL_BYTES = 64 * 1024
@@ -29,6 +29,8 @@ class ByteSource:
         self.name = name
         self._head: bytes | None = None
         self._tail: bytes | None = None
+        # False when O_NOATIME was refused (another user's file): reading may move its atime.
+        self.noatime = True
 
     @classmethod
     def from_bytes(cls, data: bytes, name: str = "<bytes>") -> ByteSource:
@@ -36,20 +38,13 @@ class ByteSource:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> ByteSource:
-        # O_NOATIME where the platform allows it, so a scan leaves even atime alone.
-        # O_NONBLOCK: a file swapped for a FIFO after the walk would block open() forever.
-        base = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-        try:
-            fd = os.open(path, base | getattr(os, "O_NOATIME", 0))
-        except PermissionError:
-            fd = os.open(path, base)
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            os.close(fd)
-            raise OSError(errno.EINVAL, "not a regular file (changed since the folder was listed)", os.fspath(path))
-        raw = os.fdopen(fd, "rb", buffering=0)
-        size = st.st_size
-        return cls(raw, size, os.fspath(path))
+        # O_NOATIME where the platform allows it, so a scan leaves even atime alone;
+        # O_NOFOLLOW: the walk already decided about symlinks.
+        fd, quiet = open_regular(path, getattr(os, "O_NOFOLLOW", 0))
+        size = os.fstat(fd).st_size
+        source = cls(os.fdopen(fd, "rb", buffering=0), size, os.fspath(path))
+        source.noatime = quiet
+        return source
 
     def close(self) -> None:
         self._raw.close()
