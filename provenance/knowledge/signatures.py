@@ -50,6 +50,10 @@ class Rule:
     requires: tuple[str, ...] = ()
     variants: tuple[tuple[re.Pattern[str], str], ...] = ()
     note: str = ""
+    # The field's own value names the generator (IPTC AISystemUsed); a companion
+    # location, when present, adds its value (AISystemVersionUsed).
+    generator_from_value: bool = False
+    version_from: str = ""
 
 
 def _re(pattern: str) -> re.Pattern[str]:
@@ -94,6 +98,9 @@ SOFTWARE_FIELDS = (
     "*:claim_generator",
     "*:claim_generator_info",
     "vorbis:vendor",
+    # MXF Identification sets: one per application that wrote or changed the file.
+    "mxf:identification:productname",
+    "mxf:identification:companyname",
 )
 # Fields that name a person, not a tool: a photographer called "Sora" is not OpenAI.
 PERSON_FIELDS = ("xmp:*dc:creator", "xmp:*:author*", "xmp:*:captionwriter", "*:artist")
@@ -155,6 +162,26 @@ C2PA_GENERATIVE_TOOLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+# A generator's own page for the generated item, as its download writes it into the
+# file's source-URL field (ID3 WOAS "official audio source webpage"). Only the
+# generator links there, so it is a tool record; a comment that mentions such a
+# URL is someone writing about the item, and stays out of these locations.
+SOURCE_URL_FIELDS = ("id3:woas", "id3:woaf", "xmp:*dc:source")
+GENERATOR_ITEM_PAGES = (
+    (r"\A\s*https?://(www\.|app\.)?suno\.(com|ai)/song/[0-9a-f]{8}-?[0-9a-f]{4}", "Suno"),
+    (r"\A\s*https?://(www\.)?udio\.com/songs/[A-Za-z0-9]{10,}", "Udio"),
+    (r"\A\s*https?://(www\.)?midjourney\.com/jobs/[0-9a-f]{8}-[0-9a-f]{4}-", "Midjourney"),
+)
+
+
+def _item_page_rules() -> tuple[Rule, ...]:
+    return tuple(
+        Rule(name, G, TOOL, SOURCE_URL_FIELDS, _re(pattern),
+             note="source URL is the generator's own page for this item")
+        for pattern, name in GENERATOR_ITEM_PAGES
+    )
+
+
 def _software_rules() -> tuple[Rule, ...]:
     return tuple(
         Rule(name, G, TOOL, SOFTWARE_FIELDS, _re(pattern), note="generative tool named as the writing software")
@@ -184,9 +211,14 @@ RULES: tuple[Rule, ...] = (
          note="TC260 implicit label carried as an AIGC member of another field's JSON, Label=1: generated"),
     Rule("China AIGC label (GB 45438-2025)", G, HEUR, ("*",), _re(AIGC_MEMBER % "[23]"),
          note="TC260 implicit label inside another field's JSON, Label=2/3: possibly or suspected generated"),
-    Rule(None, M, DECL, ("xmp:*:aisystemused", "xmp:*:aisystemversionused", "xmp:*:aipromptinformation",
-                         "xmp:*:aipromptwritername"), _re(r"\S"),
-         note="IPTC 2025 AI fields: AI was used (at least modified); the DigitalSourceType decides generated"),
+    Rule(None, M, DECL, ("xmp:*:aisystemused",), _re(r"\S"), generator_from_value=True,
+         version_from="xmp:*:aisystemversionused",
+         note="IPTC 2025.1 AISystemUsed names the AI system (at least modified); the DigitalSourceType decides "
+              "generated"),
+    Rule(None, M, DECL, ("xmp:*:aisystemversionused",), _re(r"\S"),
+         note="IPTC 2025.1 AISystemVersionUsed: the version of the AI system used"),
+    Rule(None, I, DECL, ("xmp:*:aipromptinformation", "xmp:*:aipromptwritername"), _re(r"\S"),
+         note="IPTC 2025.1 prompt text / prompt writer: shown, not decisive"),
     Rule("Suno", G, DECL, ("*:comment", "*:*:comment", "*:comm", "*:comm:*", "*:©cmt", "*:icmt", "*:description", "*:©des"),
          _re(r"(\A|\n)\s*made with suno\b"),
          note="Suno export comment: it starts with 'made with suno' (a human cover mentioning Suno does not)"),
@@ -241,13 +273,16 @@ RULES: tuple[Rule, ...] = (
     Rule("Civitai generator", G, HEUR, ("exif:*:artist",), _re(r"^\s*ai\s*$"), note="Civitai marks on-site images Artist=ai"),
     Rule(None, I, HEUR, PERSON_FIELDS, None, note="a person's name; never read as a tool name"),
     *_software_rules(),
+    *_item_page_rules(),
     Rule("Suno", G, HEUR, ("*:woas", "*:wxxx", "*:wxxx:*", "*:*:wxxx*"), _re(r"suno\.(com|ai)/song/"),
-         note="Suno song URL (a link, not a declaration)"),
+         note="Suno song URL that is not a song id, or in a user-defined link (a link, not a declaration)"),
     Rule("Google", G, HEUR, ("mp4:*:©too", "*:encoder"), _re(r"^\s*Google\s*$"),
          note="Google encoder tag: Veo writes it, so do non-AI Google tools"),
     # --- informative fields (shown, never decisive) -----------------------------
     Rule(None, I, HEUR, SOFTWARE_FIELDS + ("*:make", "*:model", "exr:*nuke/version", "dpx:input_device"), None,
          note="writing software / device"),
+    Rule(None, I, HEUR, ("mxf:identification:*", "mxf:taggedvalue:*", "mxf:dm:*"), None,
+         note="MXF application identification / user comment / descriptive text"),
     Rule(None, I, HEUR, ("png:cabx",), None, note="C2PA manifest store present (the c2pa scanner validates it)"),
     Rule(None, I, HEUR, ("*:dcterms:provenance",), None, note="reference to a C2PA manifest, possibly remote"),
     Rule(None, I, HEUR, ("xmp:*:digimageguid",), None, note="generator-assigned image id"),
@@ -280,12 +315,13 @@ def match_fields(scanner: str, fields: Sequence[Field]) -> list[Evidence]:
     specific rules sit above generic ones in ``RULES``.
     """
     present = [f.location for f in fields]
+    values = {f.location: f.value for f in fields}
     out: list[Evidence] = []
     for fld in fields:
         if len(fld.value) > MAX_MATCH_CHARS:
             # Markers sit at the start of a value; scanning megabytes of graph JSON buys nothing.
             fld = Field(fld.location, fld.value[:MAX_MATCH_CHARS])
-        evidence = _dst_evidence(scanner, fld) or _rule_evidence(scanner, fld, present)
+        evidence = _dst_evidence(scanner, fld) or _rule_evidence(scanner, fld, present, values)
         if evidence is not None:
             out.append(evidence)
     return out
@@ -303,7 +339,7 @@ def _dst_evidence(scanner: str, fld: Field) -> Evidence | None:
     return Evidence(scanner, fld.location, f"{term}: {meaning}", signal, DECL)
 
 
-def _rule_evidence(scanner: str, fld: Field, present: Sequence[str]) -> Evidence | None:
+def _rule_evidence(scanner: str, fld: Field, present: Sequence[str], values: dict[str, str]) -> Evidence | None:
     for rule in _rules_for(fld.location):
         if rule.value is not None and not rule.value.search(fld.value):
             continue
@@ -316,5 +352,16 @@ def _rule_evidence(scanner: str, fld: Field, present: Sequence[str]) -> Evidence
             if pattern.search(fld.value):
                 generator = name
                 break
+        if rule.generator_from_value:
+            generator = _named_generator(fld.value, rule.version_from, values)
         return Evidence(scanner, fld.location, trim(fld.value), rule.signal, rule.confidence, generator)
     return None
+
+
+def _named_generator(value: str, version_from: str, values: dict[str, str]) -> str:
+    name = trim(" ".join(value.split()), 80)
+    version = next((v for loc, v in sorted(values.items()) if version_from and _matches(loc, (version_from,))), "")
+    version = trim(" ".join(version.split()), 40)
+    if version and version.lower() not in name.lower():
+        return f"{name} {version}"
+    return name

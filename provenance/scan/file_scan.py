@@ -22,6 +22,7 @@ from provenance.source.noatime import FALLBACK_NOTE
 log = logging.getLogger(__name__)
 
 MAX_SIDECAR_BYTES = 32 * 1024 * 1024
+MAX_FILE_ERRORS = 50
 
 # When several scanners report a C2PA state, the most telling one wins.
 C2PA_PRECEDENCE = {
@@ -69,8 +70,28 @@ def scan_bytes(
         if result.c2pa is not None and C2PA_PRECEDENCE[result.c2pa.state] < C2PA_PRECEDENCE[c2pa.state]:
             c2pa = result.c2pa
     unique = sorted(set(evidence), key=lambda e: e.sort_key)
-    return FileScan(media_type=item.media_type, evidence=tuple(unique), c2pa=c2pa, errors=tuple(errors),
+    return FileScan(media_type=item.media_type, evidence=tuple(unique), c2pa=c2pa, errors=one_per_problem(errors),
                     notes=tuple(dict.fromkeys(notes))[:MAX_NOTES])
+
+
+def one_per_problem(errors: Sequence[ScanIssue]) -> tuple[ScanIssue, ...]:
+    """One entry per distinct problem, at most ``MAX_FILE_ERRORS`` of them, then a count of the rest.
+
+    Several scanners walk the same container, so a truncated PNG is reported by
+    each with the same code and words: the first report stands for all. A hostile
+    file can repeat one fault thousands of times (4,096 broken EXIF segments);
+    a report needs the first few and the size of the rest, not every copy.
+    """
+    seen: set[tuple[str, str]] = set()
+    distinct: list[ScanIssue] = []
+    for issue in errors:
+        if (issue.code, issue.message) not in seen:
+            seen.add((issue.code, issue.message))
+            distinct.append(issue)
+    if len(distinct) <= MAX_FILE_ERRORS:
+        return tuple(distinct)
+    rest = len(distinct) - MAX_FILE_ERRORS
+    return (*distinct[:MAX_FILE_ERRORS], ScanIssue("errors-omitted", f"{rest} more errors in this file not listed"))
 
 
 def scan_path(
@@ -109,7 +130,7 @@ def scan_path(
             return FileScan(media_type=item.media_type,
                             errors=(ScanIssue("unreadable", f"read failed: {exc.strerror or exc}"),))
     if side_errors:
-        result = FileScan(result.media_type, result.evidence, result.c2pa, result.errors + tuple(side_errors),
+        result = FileScan(result.media_type, result.evidence, result.c2pa, one_per_problem(result.errors + tuple(side_errors)),
                           result.notes)
     if not source.noatime:
         result = FileScan(result.media_type, result.evidence, result.c2pa, result.errors,

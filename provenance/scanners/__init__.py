@@ -14,7 +14,9 @@ from provenance.scanners.dpx import DpxScanner
 from provenance.scanners.exif import ExifScanner
 from provenance.scanners.exr import ExrScanner
 from provenance.scanners.id3 import Id3Scanner
+from provenance.scanners.jpeg_com import JpegCommentScanner
 from provenance.scanners.mp4 import Mp4Scanner
+from provenance.scanners.mxf import MxfScanner
 from provenance.scanners.png import PngScanner
 from provenance.scanners.riff import RiffScanner
 from provenance.scanners.stealth import StealthScanner
@@ -33,6 +35,8 @@ BUILTIN_SCANNERS = (
     RiffScanner,
     ExrScanner,
     DpxScanner,
+    JpegCommentScanner,
+    MxfScanner,
 )
 
 

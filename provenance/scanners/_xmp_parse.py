@@ -92,6 +92,7 @@ def parse_packet(packet: bytes) -> list[Property]:
     """Every simple property in one packet; raises ``InputError`` for hostile or broken XML."""
     if len(packet) > MAX_PACKET:
         raise InputError("xmp-too-large", f"XMP packet of {len(packet)} bytes is over the limit")
+    packet = _without_xpacket_header(packet)
     prefixes: dict[str, str] = {}
     root: Element | None = None
     try:
@@ -114,6 +115,34 @@ def parse_packet(packet: bytes) -> list[Property]:
         if len(out) >= MAX_PROPERTIES:
             break
     return out[:MAX_PROPERTIES]
+
+
+def _without_xpacket_header(packet: bytes) -> bytes:
+    """The packet minus its ``<?xpacket begin=…?>`` header when that header holds control or stray bytes.
+
+    The header is a processing instruction that carries no metadata. Some photo
+    managers write a raw control byte (or a NUL instead of the BOM) into its
+    ``begin`` attribute, which makes the whole packet ill-formed XML; the body
+    after it is still parsed with every guard in place.
+    """
+    start = packet.find(b"<?xpacket", 0, 64)
+    if start < 0:
+        return packet
+    end = packet.find(b"?>", start, start + 512)
+    if end < 0:
+        return packet
+    header = packet[start:end]
+    if any(b < 0x20 and b not in (0x09, 0x0A, 0x0D) for b in header) or not _is_utf8(header):
+        return packet[:start] + packet[end + 2 :]
+    return packet
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _split(tag: str, prefixes: dict[str, str]) -> tuple[str, str] | None:

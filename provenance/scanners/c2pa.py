@@ -19,6 +19,7 @@ from provenance.knowledge.sniff import C2PA_READABLE
 from provenance.source import ByteSource, ScanInput
 
 from provenance.scanners._c2pa_lineage import store_evidence
+from provenance.scanners._jpeg import iter_app_segments
 from provenance.scanners._png_chunks import ChunkStorm, decode_text, iter_chunks, read_chunk
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ _NEEDLES = (
     b"application/x-c2pa-manifest-store",
     b"dcterms:provenance",  # remote (or self) pointer in XMP
 )
+_APP11 = 0xEB
+_JXL_SIGNATURE = b"\x00\x00\x00\x0cJXL \r\n\x87\n"
 _STORE_TYPES = frozenset({"application/c2pa", "application/x-c2pa-manifest-store"})
 _TOLERATED_PREFIXES = ("signingCredential.", "timeStamp.", "cawg.")
 _URL = re.compile(r"https?://[^\s'\"<>]+")
@@ -57,7 +60,7 @@ def _reader_types() -> frozenset[str]:
 
 class C2paScanner:
     id = "c2pa"
-    version = "3"
+    version = "4"
 
     def __init__(self) -> None:
         self._contexts: dict[str, c2pa.Context] = {}
@@ -151,12 +154,15 @@ def has_c2pa_marker(source: ByteSource) -> bool:
         tail = source.read_at(max(HEAD_WINDOW, source.size - TAIL_WINDOW) - 64, TAIL_WINDOW + 64)
         if any(n in tail for n in _NEEDLES):
             return True
-    # Stores in the middle of a large container (a RIFF chunk before a LIST,
-    # a uuid box after a huge mdat) are found by walking the top level only.
+    # Stores in the middle of a large container (a RIFF chunk before a LIST, a uuid
+    # box after a huge mdat, an APP11 segment behind megabytes of ICC/APP2 segments)
+    # are found by walking the container's top level only.
     if head[:4] == b"RIFF" or head[:4] in (b"RF64", b"BW64"):
         return _walk_riff(source)
-    if head[4:8] == b"ftyp":
+    if head[4:8] == b"ftyp" or head.startswith(_JXL_SIGNATURE):
         return _walk_bmff(source)
+    if head.startswith(b"\xff\xd8"):
+        return _walk_jpeg(source)
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return _walk_png(source)
     return False
@@ -188,9 +194,23 @@ def _walk_bmff(source: ByteSource) -> bool:
             size, body = int.from_bytes(header[8:16], "big"), 16
         if kind == b"uuid" and header[body : body + 16] == BMFF_C2PA_UUID:
             return True
+        if kind == b"jumb" and b"c2pa" in source.read_at(pos + body, 64):
+            return True  # JPEG XL: the store is a top-level JUMBF box
         if size == 0 or size < body:
             return False  # box runs to end of file, or a broken size
         pos += size
+    return False
+
+
+def _walk_jpeg(source: ByteSource) -> bool:
+    """An APP11 JUMBF segment anywhere before the image data, however big the segments ahead of it."""
+    try:
+        for seg in iter_app_segments(source, frozenset({_APP11})):
+            # JPEG-XT framing (CI 'JP', instance, sequence) then the JUMBF superbox header.
+            if seg.data[:2] == b"JP" and b"jumb" in seg.data[:64] and b"c2pa" in seg.data[:128]:
+                return True
+    except InputError:
+        pass  # a broken marker structure: the windows above were all there was to see
     return False
 
 

@@ -1,4 +1,5 @@
-"""EXIF text tags from JPEG (APP1), WebP (``EXIF`` chunk), PNG (``eXIf``) and TIFF.
+"""EXIF text tags from JPEG (APP1), WebP (``EXIF`` chunk), PNG (``eXIf``), TIFF,
+HEIF/AVIF (``Exif`` items) and JPEG XL (``Exif`` boxes, compressed or not).
 
 Fields are located as ``exif:<IFD>:<Tag>`` (``exif:IFD0:Make``,
 ``exif:ExifIFD:UserComment``) and matched by the signature table. Camera
@@ -16,7 +17,9 @@ from provenance.models import ScanIssue, ScannerResult
 from provenance.knowledge.signatures import Field, match_fields
 from provenance.source import ByteSource, ScanInput
 
+from provenance.scanners._heif import exif_tiff, metadata_items
 from provenance.scanners._jpeg import iter_app_segments
+from provenance.scanners._jxl import metadata_boxes
 from provenance.scanners._png_chunks import MAX_META_CHUNK, ChunkStorm, iter_chunks
 from provenance.scanners._tiff import TEXT_TAGS, IfdScan, ReadAt, decode_value, read_tiff
 
@@ -24,6 +27,7 @@ _WANTED = frozenset(TEXT_TAGS)
 _EXIF_HEADER = b"Exif\0"
 MAX_RIFF_CHUNKS = 4096
 MAX_EXIF_BLOCK = MAX_META_CHUNK
+HEIF_TYPES = frozenset({"image/heic", "image/heif", "image/avif"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +69,10 @@ def _tiff_of_blob(blob: bytes) -> bytes:
 
 class ExifScanner:
     id = "exif"
-    version = "2"
+    version = "3"
 
     def accepts(self, media_type: str) -> bool:
-        return media_type in ("image/jpeg", "image/webp", "image/png", "image/tiff")
+        return media_type in ("image/jpeg", "image/webp", "image/png", "image/tiff", "image/jxl") or media_type in HEIF_TYPES
 
     def scan(self, item: ScanInput) -> ScannerResult:
         issues: list[ScanIssue] = []
@@ -107,6 +111,11 @@ class ExifScanner:
                 for png_chunk in iter_chunks(item.source):
                     if png_chunk.type == b"eXIf" and png_chunk.length <= MAX_EXIF_BLOCK:
                         blocks.append(_tiff_of_blob(item.source.read_at(png_chunk.offset, png_chunk.length)))
+            elif item.media_type in HEIF_TYPES:
+                blocks.extend(exif_tiff(data) for heif_item, data in metadata_items(item.source, self.id)
+                              if heif_item.type == "Exif")
+            elif item.media_type == "image/jxl":
+                blocks.extend(exif_tiff(data) for _, data in metadata_boxes(item.source, self.id, frozenset({b"Exif"})))
         except ChunkStorm as exc:
             issues.append(ScanIssue("png-chunk-storm", str(exc), self.id))
         except InputError as exc:

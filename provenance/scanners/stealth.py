@@ -118,8 +118,10 @@ def _png_first_column_clear(item: ScanInput, budget: int) -> bool:
         return False  # the full path's own checks answer these
     try:
         idats = [c for c in iter_chunks(item.source) if c.type == b"IDAT"]
-    except (InputError, ChunkStorm):
+    except ChunkStorm:
         return False
+    # A broken chunk structure (InputError) propagates as the chunk walker words it, so
+    # the file gets the one error the png scanner reports, not a second "cannot decode".
     if colour in (0, 3):
         return True  # gray or palette: no alpha band and no RGB, nothing to read
     samples = _PNG_SAMPLES.get(colour)

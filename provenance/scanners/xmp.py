@@ -2,7 +2,8 @@
 
 Walkable containers are read where the packet really is (JPEG APP1 with
 Extended XMP reassembly, PNG iTXt, WebP ``XMP `` chunk, TIFF tag 700, PSD
-resource 1060), so a packet several MB into a file is still found. Anything
+resource 1060, HEIF/AVIF ``mime`` items, JPEG XL ``xml `` boxes), so a packet
+several MB into a file is still found. Anything
 else gets a bounded byte search of the first ``HEAD_SEARCH`` and last
 ``TAIL_SEARCH`` bytes. Fields are ``xmp:<prefix>:<name>`` (sidecar:
 ``xmp:sidecar:<prefix>:<name>``).
@@ -17,7 +18,9 @@ from provenance.models import ScanIssue, ScannerResult
 from provenance.knowledge.signatures import Field, match_fields
 from provenance.source import ByteSource, ScanInput
 
+from provenance.scanners._heif import metadata_items
 from provenance.scanners._jpeg import iter_app_segments
+from provenance.scanners._jxl import metadata_boxes
 from provenance.scanners._png_chunks import ChunkStorm, decode_text, iter_chunks, read_chunk
 from provenance.scanners._tiff import XMP_TAG, read_tiff
 from provenance.scanners._xmp_parse import MAX_PACKET, MAX_PACKETS, find_packets, parse_packet
@@ -34,7 +37,7 @@ MAX_PSD_RESOURCES = 4096
 
 class XmpScanner:
     id = "xmp"
-    version = "1"
+    version = "2"
 
     def accepts(self, media_type: str) -> bool:
         # XMP can ride in any container; the fallback search is bounded.
@@ -75,6 +78,10 @@ class XmpScanner:
             "image/webp": _webp_packets,
             "image/tiff": _tiff_packets,
             "image/vnd.adobe.photoshop": _psd_packets,
+            "image/heic": _heif_packets,
+            "image/heif": _heif_packets,
+            "image/avif": _heif_packets,
+            "image/jxl": _jxl_packets,
         }
         walker = walkers.get(item.media_type)
         if item.media_type in HEADER_ONLY:
@@ -140,6 +147,14 @@ def _webp_packets(source: ByteSource, out: list[bytes]) -> None:
     for chunk in iter_webp_chunks(source):
         if chunk.id == b"XMP " and chunk.length <= MAX_PACKET:
             out.append(source.read_at(chunk.offset, chunk.length))
+
+
+def _heif_packets(source: ByteSource, out: list[bytes]) -> None:
+    out.extend(data for item, data in metadata_items(source, XmpScanner.id) if item.type == "mime")
+
+
+def _jxl_packets(source: ByteSource, out: list[bytes]) -> None:
+    out.extend(data for _, data in metadata_boxes(source, XmpScanner.id, frozenset({b"xml "})))
 
 
 def _tiff_packets(source: ByteSource, out: list[bytes]) -> None:

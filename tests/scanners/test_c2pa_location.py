@@ -1,0 +1,55 @@
+"""Finding a C2PA store wherever the container walk reaches it, not only near the file's ends.
+
+The file is signed by c2pa-python (c2pa-rs). c2pa-rs puts its APP11 segments
+after the JFIF APP0 segment; the source JPEG here (made by Pillow) carries a
+400 KiB ICC profile in APP2 segments *before* APP0, as some writers order them,
+so the signed store sits about 400 KiB from the start and more than 256 KiB
+from the end.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+
+from PIL import Image
+
+from provenance.knowledge.verdict import decide
+from provenance.models import C2paState, VerdictKind
+from provenance.scanners.c2pa import HEAD_WINDOW, TAIL_WINDOW, C2paScanner, has_c2pa_marker
+from provenance.source import ByteSource, ScanInput
+from provenance.tagging.c2pa_signing import build_manifest, sign_asset
+from provenance.tagging.identity import create_identity
+
+
+def _icc_first_jpeg() -> bytes:
+    rng = random.Random(7)
+    image = Image.frombytes("RGB", (640, 640), rng.randbytes(640 * 640 * 3))  # noise: a big scan
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=95, icc_profile=bytes(400 * 1024))
+    raw = buf.getvalue()
+    app0_end = 4 + int.from_bytes(raw[4:6], "big")
+    assert raw[2:4] == b"\xff\xe0"
+    app0, rest = raw[2:app0_end], raw[app0_end:]
+    pos = 0
+    while rest[pos : pos + 2] == b"\xff\xe2":
+        pos += 2 + int.from_bytes(rest[pos + 2 : pos + 4], "big")
+    return b"\xff\xd8" + rest[:pos] + app0 + rest[pos:]
+
+
+def test_store_behind_big_icc_segments_is_found_and_validated(tmp_path) -> None:
+    src, dst = tmp_path / "src.jpg", tmp_path / "dst.jpg"
+    src.write_bytes(_icc_first_jpeg())
+    identity = create_identity(tmp_path / "id", "Test Vendor")
+    sign_asset(src, dst, identity=identity, mime="image/jpeg", embed=True, parent_manifest=False,
+               manifest_definition=build_manifest("trainedAlgorithmicMedia", "VendorGen", "2"))
+    data = dst.read_bytes()
+    at = data.find(b"jumdc2pa")
+    assert at > HEAD_WINDOW and len(data) - at > TAIL_WINDOW  # outside both byte windows
+    assert has_c2pa_marker(ByteSource.from_bytes(data))
+    result = C2paScanner().scan(ScanInput("f", "image/jpeg", ByteSource.from_bytes(data)))
+    assert result.c2pa is not None and result.c2pa.state is not C2paState.INVALID
+    assert result.c2pa.state in (C2paState.VALID, C2paState.TRUSTED)
+    assert decide(result.evidence).kind is VerdictKind.AI_GENERATED
+    # The same layout without a store stays absent, and a walk over it costs no error.
+    assert not has_c2pa_marker(ByteSource.from_bytes(src.read_bytes()))
