@@ -85,15 +85,62 @@ def test_exit_0_when_everything_generated_is_approved(tmp_path: Path):
     assert "PASS" in result.stdout and "approved" in result.stdout
 
 
-def test_missing_ledger_warns_and_treats_approvals_as_none(tmp_path: Path):
+def test_missing_default_ledger_warns_on_stderr_and_in_the_report(tmp_path: Path, monkeypatch):
     root = tmp_path / "d"
     root.mkdir()
     make_ai_png(root / "poster.png")
-    result = invoke("audit", str(root), "--ledger", str(tmp_path / "nope.db"), "--format", "json")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PROVENANCE_LEDGER", raising=False)
+    result = invoke("audit", str(root), "--format", "json")
     data = json.loads(result.stdout)
-    assert result.exit_code == 1 and "nope.db" in data["warnings"][0]
+    assert result.exit_code == 1 and "provenance.db" in data["warnings"][0]
+    assert "warning: no approvals ledger at" in result.stderr
     assert data["assets"][0]["status"] == "unapproved"
-    assert not (tmp_path / "nope.db").exists()  # the audit does not create a ledger
+    assert not (tmp_path / "provenance.db").exists()  # the audit does not create a ledger
+
+
+def _named_ledger_args(kind: str, ledger: Path, root: Path, monkeypatch) -> list[str]:
+    monkeypatch.delenv("PROVENANCE_LEDGER", raising=False)
+    if kind == "option":
+        return ["--ledger", str(ledger)]
+    if kind == "env":
+        monkeypatch.setenv("PROVENANCE_LEDGER", str(ledger))
+    else:
+        (root / "provenance.toml").write_text(f'[ledger]\npath = "{ledger.name}"\n')
+        ledger.parent.mkdir(exist_ok=True)
+    return []
+
+
+@pytest.mark.parametrize("kind", ["option", "env", "policy"])
+def test_a_named_ledger_that_is_missing_is_a_usage_error(kind: str, tmp_path: Path, monkeypatch):
+    root = tmp_path / "d"
+    root.mkdir()
+    make_ai_png(root / "poster.png")
+    ledger = (root if kind == "policy" else tmp_path) / "typo.db"
+    result = invoke("audit", str(root), "--format", "json", *_named_ledger_args(kind, ledger, root, monkeypatch))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "typo.db" in result.stderr and "provenance ledger init" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert not ledger.exists()
+
+
+def test_a_database_without_ledger_tables_counts_as_missing(tmp_path: Path, monkeypatch):
+    import sqlite3
+
+    root = tmp_path / "d"
+    root.mkdir()
+    make_ai_png(root / "poster.png")
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).executescript("CREATE TABLE shots (name TEXT); INSERT INTO shots VALUES ('sh010');")
+    named = invoke("audit", str(root), "--ledger", str(other))
+    assert named.exit_code == 2 and "other.db" in named.stderr
+    # The same file at the default place is a warning, as a missing default is.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PROVENANCE_LEDGER", raising=False)
+    shutil.copy(other, tmp_path / "provenance.db")
+    default = invoke("audit", str(root), "--format", "json")
+    assert default.exit_code == 1 and json.loads(default.stdout)["ledger"]["state"] == "missing"
+    assert "warning:" in default.stderr
 
 
 def test_fail_on_blocker_lets_issues_through_and_never_always_passes(tmp_path: Path):
@@ -113,7 +160,7 @@ def test_incomplete_audit_exits_3_when_nothing_reaches_the_threshold(tmp_path: P
     Image.new("RGB", (8, 8)).save(root / "plate.jpg")
     make_ai_png(tmp_path / "whole.png")
     (root / "cut.png").write_bytes((tmp_path / "whole.png").read_bytes()[:60])  # a transfer cut short
-    result = invoke("audit", str(root), "--ledger", str(tmp_path / "l.db"), "--format", "json")
+    result = invoke("audit", str(root), "--ledger", str(make_ledger(tmp_path / "l.db")), "--format", "json")
     data = json.loads(result.stdout)
     assert result.exit_code == 3 and data["complete"] is False
     assert {a["path"]: a["status"] for a in data["assets"]} == {"cut.png": "needs-review", "plate.jpg": "clean"}
@@ -152,7 +199,7 @@ def test_bad_policy_is_a_one_line_error_exit_2(tmp_path: Path):
     root = tmp_path / "d"
     root.mkdir()
     (root / "provenance.toml").write_text("schema = 1\n[paths]\nfinal = 3\n")
-    result = invoke("audit", str(root), "--ledger", str(tmp_path / "l.db"))
+    result = invoke("audit", str(root), "--ledger", str(make_ledger(tmp_path / "l.db")))
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "provenance.toml" in result.stderr
 
@@ -162,7 +209,7 @@ def test_html_shows_a_script_prompt_as_text_with_a_thumbnail(tmp_path: Path):
     root.mkdir()
     make_ai_png(root / "evil.png", "<script>alert(1)</script>")
     out = tmp_path / "report.html"
-    result = invoke("audit", str(root), "--ledger", str(tmp_path / "l.db"), "--format", "html", "--output", str(out))
+    result = invoke("audit", str(root), "--ledger", str(make_ledger(tmp_path / "l.db")), "--format", "html", "--output", str(out))
     assert result.exit_code == 1
     page = out.read_text()
     # The page's own filter is its one script; the prompt's script is text.
@@ -177,7 +224,7 @@ def test_report_re_renders_a_saved_audit_without_rescanning(tmp_path: Path):
     root.mkdir()
     make_ai_png(root / "poster.png")
     saved = tmp_path / "audit.json"
-    invoke("audit", str(root), "--ledger", str(tmp_path / "l.db"), "--format", "json", "-o", str(saved))
+    invoke("audit", str(root), "--ledger", str(make_ledger(tmp_path / "l.db")), "--format", "json", "-o", str(saved))
     shutil.rmtree(root)  # nothing left to scan: the report must come from the JSON alone
     for fmt, check in (("csv", "poster.png,"), ("md", "FAIL"), ("html", "unapproved"), ("junit", "<failure")):
         result = invoke("report", str(saved), "--format", fmt)

@@ -290,7 +290,7 @@ def test_file_hashes_come_from_the_cache_until_the_file_changes(tmp_path: Path) 
 
 def test_cli_audit_with_a_cache_reports_the_same_twice(tmp_path: Path) -> None:
     root = _tree(tmp_path / "d")
-    args = ["audit", str(root), "--format", "json", "--ledger", str(tmp_path / "none.db"),
+    args = ["audit", str(root), "--format", "json", "--ledger", str(_empty_ledger(tmp_path / "none.db")),
             "--cache", str(tmp_path / "c.db"), "--quiet"]
     first = CliRunner().invoke(cli, args)
     second = CliRunner().invoke(cli, args)
@@ -299,3 +299,10 @@ def test_cli_audit_with_a_cache_reports_the_same_twice(tmp_path: Path) -> None:
     strip = lambda text: {k: v for k, v in json.loads(text).items() if k not in ("generated_at", "created")}  # noqa: E731
     assert strip(second.stdout) == strip(first.stdout) == strip(uncached.stdout)
     assert not (tmp_path / "d" / "c.db").exists()
+
+
+def _empty_ledger(path: Path) -> Path:
+    from provenance.ledger import open_ledger
+
+    open_ledger(path, create=True).close()
+    return path

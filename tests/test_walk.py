@@ -146,7 +146,7 @@ def test_audit_hashes_a_file_whose_name_is_not_utf8(tmp_path: Path) -> None:
     os.makedirs(os.path.dirname(raw))
     Image.new("RGB", (8, 8)).save(raw.decode("utf-8", "surrogateescape"), format="PNG", pnginfo=info)
     result = CliRunner().invoke(cli, ["audit", str(tmp_path / "delivery"), "--format", "json", "--no-cache",
-                                      "--ledger", str(tmp_path / "none.db")])
+                                      "--ledger", str(_empty_ledger(tmp_path / "none.db"))])
     (asset,) = json.loads(result.stdout)["assets"]
     assert asset["path"] == "caf\\xe9.png"
     assert asset["status"] == "unapproved"
@@ -181,3 +181,10 @@ def test_tree_walk_yields_the_root_first_with_its_manifest_known(tmp_path: Path)
     assert [e.rel for _, e in first] == ["z.png"]
     assert tree.package_manifest == str(tmp_path / PACKAGE_MANIFEST_NAME)
     assert [[e.rel for _, e in b] for b in batches] == [["a/one.png"]]
+
+
+def _empty_ledger(path: Path) -> Path:
+    from provenance.ledger import open_ledger
+
+    open_ledger(path, create=True).close()
+    return path

@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import logging
 import os
+import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -106,8 +107,9 @@ def read_ledger(cli_value: str | os.PathLike[str] | None, policy_ledger: Path | 
     else:
         location = resolve_ledger_path(str(cli_value) if cli_value is not None else None)
     shown = redact(location)  # a password in the URL never reaches a report
+    named_by = ledger_named_by(cli_value, policy_ledger)
     if not is_url(location) and not Path(location).exists():
-        return [], LedgerInfo(path=shown, state="missing")
+        return _missing(shown, named_by)
     try:
         if delivery is not None and not is_url(location) and _inside(Path(location), delivery):
             # SQLite would open the file itself and move its atime: read a snapshot through O_NOATIME.
@@ -115,6 +117,8 @@ def read_ledger(cli_value: str | os.PathLike[str] | None, policy_ledger: Path | 
         else:
             ledger = open_ledger(location, read_only=True)
     except LedgerError as exc:
+        if not is_url(location) and not _holds_ledger_tables(Path(location)):
+            return _missing(shown, named_by)  # a database, but not a ledger: as good as missing
         raise UsageError(f"cannot open the ledger {shown}: {exc}") from None
     try:
         with ledger.snapshot():
@@ -141,6 +145,48 @@ def read_ledger(cli_value: str | os.PathLike[str] | None, policy_ledger: Path | 
 def _inside(path: Path, root: Path) -> bool:
     real, base = os.path.realpath(path), os.path.realpath(root)
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def ledger_named_by(cli_value: object, policy_ledger: object) -> str | None:
+    """Who named the ledger: ``--ledger``, ``$PROVENANCE_LEDGER`` or the policy; None for the default."""
+    from provenance.ledger.store import ENV_VAR
+
+    if cli_value is not None:
+        return "--ledger"
+    if os.environ.get(ENV_VAR):
+        return f"${ENV_VAR}"
+    return "the policy's ledger.path" if policy_ledger is not None else None
+
+
+def _missing(path: str, named_by: str | None) -> tuple[Sequence[ApprovalLike], LedgerInfo]:
+    if named_by is not None:
+        # A ledger someone named and that is not there must stop the audit: going on would
+        # call every generated asset unapproved because of a typo in a path.
+        raise UsageError(f"no approvals ledger at {path} (named by {named_by}); fix the path, or create it "
+                         f"with `provenance ledger init --ledger {path}`")
+    return [], LedgerInfo(path=str(path), state="missing")
+
+
+def _holds_ledger_tables(path: Path) -> bool:
+    """False for a SQLite database without ledger tables; True when unsure (not SQLite, a URL).
+
+    Read through the O_NOATIME snapshot reader, so a ledger inside the delivery keeps its atime.
+    """
+    from provenance.ledger import LedgerError, schema
+    from provenance.ledger.snapshot import read_database
+
+    if "://" in str(path) or not path.is_file():
+        return True
+    try:
+        conn = sqlite3.connect(":memory:")
+        try:
+            conn.deserialize(read_database(path))
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except (sqlite3.DatabaseError, OSError, LedgerError):
+        return True
+    return schema.META in tables
 
 
 def hash_assets(scan: ScanReport, root: Path, wanted: set[str],

@@ -16,6 +16,7 @@ from provenance.errors import ProvenanceError
 from provenance.scan.executors import default_jobs
 from provenance.cli.progress import ProgressBar
 from provenance.reports import BINARY_FORMATS, FORMATS, ReportError, check_audit, render_binary, render_report
+from provenance.reports import guidance, suggest
 from provenance.reports.json_report import build
 from provenance.source.noatime import read_text
 
@@ -61,10 +62,14 @@ def _usage_exit(message: str) -> NoReturn:
 @click.option("--trust-anchors", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="PEM file of C2PA trust anchors (repeatable; adds to the policy's).")
 @click.option("--audited-by", metavar="NAME", help=_AUDITED_BY_HELP)
+@click.option("--suggest-approvals", "suggest_path", metavar="FILE", callback=checked_output,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a CSV for `provenance ledger import`: one row per unapproved final asset, path and "
+                   "sha256 filled in, approver and category left to fill.")
 @scan_run_options
 def audit_command(delivery: Path, ledger: str | None, policy: Path | None, fmt: str, output: Path | None,
-                  fail_on: str, trust_anchors: tuple[Path, ...], audited_by: str | None, jobs: int | None,
-                  cache_path: Path | None, no_cache: bool, quiet: bool) -> None:
+                  fail_on: str, trust_anchors: tuple[Path, ...], audited_by: str | None, suggest_path: Path | None,
+                  jobs: int | None, cache_path: Path | None, no_cache: bool, quiet: bool) -> None:
     """Audit DELIVERY: every generated asset against its written approval.
 
     Each asset gets a status (approved, unapproved, expired, revoked, stale,
@@ -89,7 +94,31 @@ def audit_command(delivery: Path, ledger: str | None, policy: Path | None, fmt: 
     if audited_by:
         data["audited_by"] = audited_by
     write_output(_rendered(data, fmt, delivery), output)
+    if suggest_path is not None:
+        write_output(suggest.render(data), suggest_path)
+    _tell(data, fmt, output, suggest_path)
     sys.exit(data["summary"]["exit_code"])
+
+
+def _tell(data: dict, fmt: str, output: Path | None, suggest_path: Path | None) -> None:
+    """Warnings, the outcome and what to do next go to stderr, where a person sees them.
+
+    The terminal table already holds the warnings and the outcome line; every
+    other way of writing the report would otherwise leave the terminal silent.
+    """
+    in_table = fmt == "table" and output is None
+    if not in_table:
+        for warning in data.get("warnings", []):
+            click.echo(f"provenance: warning: {warning}", err=True)
+        click.echo(guidance.outcome_line(data), err=True)
+    if suggest_path is not None:
+        rows = len(suggest.suggested_rows(data))
+        click.echo(f"wrote {rows} suggested approval{'' if rows == 1 else 's'} to {suggest_path}", err=True)
+    steps = guidance.next_steps(data, str(suggest_path) if suggest_path else None)
+    if steps:
+        click.echo("next:", err=True)
+        for step in steps:
+            click.echo(f"  - {step}", err=True)
 
 
 @click.command(

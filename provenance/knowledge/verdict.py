@@ -45,4 +45,16 @@ def _generators(items: list[Evidence]) -> tuple[str, ...]:
     for e in items:
         if e.generator:
             seen.setdefault(e.generator, None)
-    return tuple(seen)
+    # One tool named by one source with its version ("VendorGen 2.1", a manifest) and by another
+    # without ("VendorGen", a C2PA softwareAgent name) is one generator: keep the fuller name.
+    return tuple(g for g in seen if not any(other != g and _same_tool(g, other) for other in seen))
+
+
+def _same_tool(bare: str, versioned: str) -> bool:
+    name, _, version = versioned.rpartition(" ")
+    return name.casefold() == bare.casefold() and is_version(version)
+
+
+def is_version(word: str) -> bool:
+    """A version word starts with a digit, or with ``v`` and a digit (``2.1``, ``v6``)."""
+    return bool(word) and (word[0].isdigit() or (len(word) > 1 and word[0] in "vV" and word[1].isdigit()))

@@ -104,6 +104,8 @@ def parse_record(raw: Mapping[str, Any], label: str, today: datetime.date,
     for key, value in raw.items():
         if key is None:
             raise LedgerError(f"{label}: more cells than columns; check for an unquoted comma")
+        if str(key).startswith("#"):
+            continue  # a comment column, e.g. the #evidence that `audit --suggest-approvals` writes
         name = _field_name(key)
         if name not in _KNOWN:
             raise LedgerError(f"{label}: unknown field {key!r}; expected some of: {', '.join(CSV_FIELDS)}")
@@ -171,7 +173,8 @@ def _csv_records(path: Path, text: str) -> list[tuple[str, dict[str, Any]]]:
     start = 2
     try:
         for row in reader:
-            if any((v or "").strip() for k, v in row.items() if k is not None) or None in row:
+            if any((v or "").strip() for k, v in row.items() if k is not None and not k.startswith("#")) \
+                    or None in row:
                 out.append((f"{path.name} line {start}", row))
             start = reader.line_num + 1
     except csv.Error as exc:
@@ -180,7 +183,7 @@ def _csv_records(path: Path, text: str) -> list[tuple[str, dict[str, Any]]]:
         raise LedgerError(f"{path.name} is empty; the first line must name the columns, e.g. ref,sha256,...")
     # The header is checked even without rows: an unknown column aborts the import, rows or not.
     for column in reader.fieldnames:
-        if _field_name(column) not in _KNOWN:
+        if _field_name(column) not in _KNOWN and not column.startswith("#"):
             hint = " (an empty column name: check for a trailing comma)" if not column.strip() else ""
             raise LedgerError(f"{path.name} line 1: unknown column {column!r}{hint}; rename or remove it "
                               f"(expected some of: {', '.join(CSV_FIELDS)})")

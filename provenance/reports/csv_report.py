@@ -18,7 +18,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralise(value: object) -> str:
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    # A lone "-" (a clean row's severity) is no formula in any spreadsheet: keep it readable.
+    return "'" + text if text.startswith(_FORMULA_START) and text != "-" else text
 
 
 def render(data: dict[str, Any]) -> str:

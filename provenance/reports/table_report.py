@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from .guidance import outcome_line, why
 from ._text import approval_detail, approval_refs, asset_label, distinct_approvals, one_line, severity_text, sort_assets
 
 
 def render(data: dict[str, Any]) -> str:
-    rows = [("SEVERITY", "STATUS", "USE", "VERDICT", "ASSET", "APPROVALS")]
+    rows = [("SEVERITY", "STATUS", "USE", "VERDICT", "ASSET", "APPROVALS", "WHY")]
     for a in sort_assets(data["assets"]):
         rows.append((severity_text(a), a["status"], a.get("use", ""), a.get("verdict", ""),
-                     one_line(asset_label(a), 70), one_line(approval_refs(a), 50) or "-"))
+                     one_line(asset_label(a), 70), one_line(approval_refs(a), 50) or "-", one_line(why(a), 48)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip() for row in rows]
     lines += approvals_block(data)
@@ -21,11 +22,8 @@ def render(data: dict[str, Any]) -> str:
         lines.append(f"warning: {one_line(w)}")
     for reason in data.get("incomplete", []):
         lines.append(f"not checked: {one_line(reason)}")
-    s = data["summary"]
-    sev = s["by_severity"]
     lines.append("")
-    lines.append(f"{s['outcome']}: {s['assets']} assets, {s['flagged']} flagged; "
-                 f"{sev['BLOCKER']} BLOCKER, {sev['ISSUE']} ISSUE, {sev['FYI']} FYI (fail on {data['fail_on']})")
+    lines.append(outcome_line(data))
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,100 @@
+"""What the terminal says after an audit: the outcome line and what to do next.
+
+Both read the canonical audit dict, like every renderer, so `provenance
+report` could say the same of a saved audit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_SEVERITIES = ("BLOCKER", "ISSUE", "FYI")
+
+
+def outcome_line(data: dict[str, Any]) -> str:
+    """``FAIL: 15 assets: 12 flagged (4 BLOCKER, 3 ISSUE, 5 FYI), 3 clean; 1 delivery finding (1 FYI)``.
+
+    Asset counts and delivery-finding counts stay apart: a finding is not an asset.
+    """
+    s = data["summary"]
+    assets = data["assets"]
+    flagged = [a for a in assets if a.get("status") != "clean"]
+    parts = [f"{len(assets)} asset{'' if len(assets) == 1 else 's'}: {len(flagged)} flagged"
+             + _by_severity(flagged) + f", {len(assets) - len(flagged)} clean"]
+    findings = data.get("findings", [])
+    if findings:
+        parts.append(f"{len(findings)} delivery finding{'' if len(findings) == 1 else 's'}" + _by_severity(findings))
+    return f"{s['outcome']}: {'; '.join(parts)}; fail on {data['fail_on']}"
+
+
+def _by_severity(items: list[dict[str, Any]]) -> str:
+    counts = [(sev, sum(1 for i in items if i.get("severity") == sev)) for sev in _SEVERITIES]
+    shown = [f"{n} {sev}" for sev, n in counts if n]
+    return f" ({', '.join(shown)})" if shown else ""
+
+
+def next_steps(data: dict[str, Any], suggested: str | None = None) -> list[str]:
+    """Short imperative lines for a failing or incomplete audit; none for a pass."""
+    if data["summary"]["exit_code"] == 0:
+        return []
+    threshold = {"blocker": 1, "issue": 2, "fyi": 3, "never": 0}[data["fail_on"]]
+    failing = [a for a in data["assets"] if a.get("severity") in _SEVERITIES[:threshold]]
+    by_status: dict[str, list[str]] = {}
+    for a in failing:
+        by_status.setdefault(a["status"], []).append(str(a["path"]))
+    steps = []
+    if data.get("ledger", {}).get("state") == "missing":
+        steps.append("no approvals ledger was read: pass --ledger FILE (or set $PROVENANCE_LEDGER), "
+                     "or create one with `provenance ledger init`")
+    if "unapproved" in by_status:
+        where = f"fill in the CSV written to {suggested}" if suggested else \
+            "re-run with --suggest-approvals approvals.csv for a CSV of them"
+        steps.append(f"{_n(by_status['unapproved'])} unapproved: record each written approval with "
+                     f"`provenance ledger add`, or {where} (ref, approver, category) and "
+                     "`provenance ledger import` it")
+    refs = {a["status"]: _ref(a) for a in reversed(failing)}
+    advice = {
+        "revoked": "its approval was withdrawn: take it out of the delivery, or get a new approval",
+        "expired": "renew the approval: `provenance ledger amend {ref} --valid-until YYYY-MM-DD`",
+        "stale": "the file changed after approval: deliver the approved version, or approve this content "
+                 "(`provenance ledger amend {ref} --sha256 NEW_SHA256`)",
+        "out-of-scope": "the approval does not cover this use: amend its categories or use "
+                        "(`provenance ledger amend {ref} --category ...`), or move the asset",
+        "needs-review": "look at the evidence in the HTML report (`--format html -o report.html`)",
+    }
+    for status, text in advice.items():
+        if status in by_status:
+            steps.append(f"{_n(by_status[status])} {status}: {text.format(ref=refs.get(status) or 'REF')}")
+    if any(f.get("severity") in _SEVERITIES[:threshold] for f in data.get("findings", [])):
+        steps.append("delivery findings: ask the vendor for a package manifest that matches the files")
+    if not data.get("complete", True):
+        steps.append("the audit is incomplete: fix what is listed under \"not checked\" (permissions, "
+                     "a ledger that fails `provenance ledger verify`) and run it again")
+    return steps
+
+
+def why(asset: dict[str, Any]) -> str:
+    """A few words for the terminal table's WHY column; the full explanation is in the other formats."""
+    status = asset.get("status")
+    if status == "clean":
+        return "-"
+    if status == "unapproved":
+        return "no approval in the ledger"
+    if status == "stale":
+        return "file changed after approval"
+    if status == "approved":
+        return "approval covers this use"
+    text = str(asset.get("explanation") or "")
+    ref = _ref(asset)
+    if ref and text.startswith(ref + ": "):
+        text = text[len(ref) + 2:]
+    return text
+
+
+def _ref(asset: dict[str, Any]) -> str | None:
+    approvals = asset.get("approvals") or []
+    return str(approvals[0].get("ref")) if approvals else None
+
+
+def _n(paths: list[str]) -> str:
+    return paths[0] if len(paths) == 1 else f"{len(paths)} assets"
