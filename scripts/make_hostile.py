@@ -473,12 +473,14 @@ def generate(out: Path) -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python scripts/make_hostile.py OUT_DIR", file=sys.stderr)
-        return 2
-    paths = generate(Path(argv[0]))
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="make_hostile.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("out_dir", metavar="OUT_DIR", help="folder to write the hostile files into (made if missing)")
+    args = parser.parse_args(argv)  # --help prints usage and exits; it never becomes a folder name
+    paths = generate(Path(args.out_dir))
     total = sum(p.stat().st_size for p in paths)
-    print(f"wrote {len(paths)} hostile files ({total / 1e6:.1f} MB) under {argv[0]}")
+    print(f"wrote {len(paths)} hostile files ({total / 1e6:.1f} MB) under {args.out_dir}")
     return 0
 
 

@@ -319,5 +319,16 @@ def _ledger(out: Path, first_cut: Path) -> None:
         ledger.db.execute("PRAGMA journal_mode=DELETE")
 
 
+def main(argv: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="make_sample_assets.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", metavar="OUT", nargs="?", default="sample_assets",
+                        help="folder to build the demo delivery in (default: sample_assets)")
+    args = parser.parse_args(argv)  # --help prints usage and exits; it never becomes a folder name
+    build(Path(args.out))
+    return 0
+
+
 if __name__ == "__main__":
-    build(Path(sys.argv[1] if len(sys.argv) > 1 else "sample_assets"))
+    sys.exit(main(sys.argv[1:]))

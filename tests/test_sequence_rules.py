@@ -106,3 +106,32 @@ def test_a_real_vfx_layout_groups_exactly_as_before() -> None:
     sequences = {g.path: g.frames for g in groups if g.kind is AssetKind.SEQUENCE}
     assert sequences == VFX_EXPECTED
     assert sorted(g.path for g in groups if g.kind is AssetKind.FILE) == sorted(VFX_STILLS)
+
+
+def test_scan_option_and_policy_key_switch_grouping_off_alike(tmp_path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from provenance.cli import cli
+    from tests.builders import png_file
+
+    root = tmp_path / "delivery"
+    for folder in ("stills", "shots"):
+        for n in range(1, 4):
+            png_file(root / folder / f"render{n:04d}.png")
+    (root / "provenance.toml").write_text('schema = 1\n[sequences]\nno_grouping = ["stills/**"]\n', encoding="utf-8")
+    runner = CliRunner()
+    scan = runner.invoke(cli, ["scan", str(root), "--format", "json", "--no-cache", "-j", "1", "-q",
+                               "--no-grouping", "stills/**"], catch_exceptions=False)
+    audit = runner.invoke(cli, ["audit", str(root), "--format", "json", "--no-cache", "-j", "1", "-q",
+                                "--ledger", str(tmp_path / "none.db")], catch_exceptions=False)
+    expected = ["shots/render####.png", "stills/render0001.png", "stills/render0002.png", "stills/render0003.png"]
+    assert [a["path"] for a in json.loads(scan.stdout)["assets"]] == expected
+    assert [a["path"] for a in json.loads(audit.stdout)["assets"]] == expected
+    plain = runner.invoke(cli, ["scan", str(root), "--format", "json", "--no-cache", "-j", "1", "-q"])
+    assert [a["path"] for a in json.loads(plain.stdout)["assets"]] == ["shots/render####.png", "stills/render####.png"]
+
+    (root / "provenance.toml").write_text('schema = 1\n[sequences]\nno_grouping = ["/abs/**"]\n', encoding="utf-8")
+    bad = runner.invoke(cli, ["audit", str(root), "--ledger", str(tmp_path / "none.db"), "-q"])
+    assert bad.exit_code == 2 and "sequences.no_grouping" in bad.output

@@ -75,6 +75,8 @@ class Policy:
     ledger_path: Path | str | None = None  # the ledger (file, or URL string) when neither --ledger nor $PROVENANCE_LEDGER is set
     # Every setting in effect as (dotted key, value, where it came from), in file order.
     settings: tuple[tuple[str, Any, str], ...] = field(default=(), compare=False)
+    # Globs of files never grouped into frame sequences (the scan's --no-grouping does the same).
+    no_grouping: tuple[str, ...] = ()
 
     def ignored(self, path: str) -> bool:
         return any(_glob_regex(g).fullmatch(path) for g in self.ignore)
@@ -173,7 +175,7 @@ def parse_policy(text: str, source: str, base_dir: Path | None) -> Policy:
                           "`provenance policy init`") from None
     raw, origins = overlay(json.loads(_default_raw_json()), own, source)
     v = _Validator(source)
-    v.keys(raw, "", {"schema", "paths", "verdicts", "uses", "severity", "c2pa", "ledger"})
+    v.keys(raw, "", {"schema", "paths", "verdicts", "uses", "severity", "c2pa", "ledger", "sequences"})
     if raw.get("schema") != 1:
         raise PolicyError(f"{source}: schema must be 1 (got {raw.get('schema')!r}); add `schema = 1` at the top")
 
@@ -232,6 +234,14 @@ def parse_policy(text: str, source: str, base_dir: Path | None) -> Policy:
     else:
         ledger_path = (base_dir / ledger_rel) if ledger_rel and base_dir is not None else None
 
+    sequences_raw = v.table(raw, "sequences")
+    v.keys(sequences_raw, "sequences", {"no_grouping"})
+    no_grouping = v.strings(sequences_raw, "no_grouping", "sequences.")
+    for glob in no_grouping:
+        if not glob or glob.startswith("/") or "\\" in glob or "[" in glob:
+            raise v.fail("sequences.no_grouping", f"bad glob {glob!r}",
+                         "write globs relative to the delivery root with / ; * ? and ** only")
+
     canonical = {"schema": 1, "paths": {**{k: list(g) for k, g in paths.items()}, "unmatched": unmatched,
                                         "ignore": list(ignore)},
                  "ledger": {"path": ledger_rel, "require_signed": ledger_raw.get("require_signed", False),
@@ -240,10 +250,12 @@ def parse_policy(text: str, source: str, base_dir: Path | None) -> Policy:
                  "uses": {k: {"approval_uses": list(r.approval_uses), "categories": list(r.categories)}
                           for k, r in uses.items()},
                  "severity": severity, "c2pa": {"review_states": list(review), "trust_anchors": list(anchors_raw)}}
+    if no_grouping:  # only when set, so the hash of every policy without it stays what it was
+        canonical["sequences"] = {"no_grouping": list(no_grouping)}
     digest = hashlib.sha256(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     settings = tuple((key, value, origins[key]) for key, value in _flatten(raw))
     return Policy(paths, unmatched, verdicts, uses, severity, review, anchors, source, digest, ignore, ledger_path,
-                  settings)
+                  settings, no_grouping)
 
 
 class _Validator:

@@ -50,7 +50,7 @@ def audit_delivery(root: Path, ledger_path: str | os.PathLike[str] | None, polic
         from provenance.scanners import default_registry  # built-ins live outside the core package
 
         registry = default_registry()
-    settings = ScanSettings(options=ScanOptions(trust_anchors_pem=pem), jobs=jobs)
+    settings = ScanSettings(options=ScanOptions(trust_anchors_pem=pem), jobs=jobs, no_grouping=policy.no_grouping)
     scan = scan_tree(root, registry, settings, cache=cache, progress=progress)
     scan = drop_ignored(scan, policy)
     day = today or datetime.now(UTC).date()
