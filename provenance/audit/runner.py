@@ -25,7 +25,7 @@ from provenance.models import AssetKind, AssetResult, ScanIssue, ScanReport, Ski
 from provenance.audit.policy import Policy, load_policy
 from provenance.audit.segments import with_segments
 from provenance.knowledge.registry import ScannerRegistry
-from provenance.scan.runner import Progress, ScanSettings, scan_tree
+from provenance.scan.runner import Progress, ScanSettings, note_phase, scan_tree
 from provenance.source import ScanOptions
 from provenance.source.noatime import read_text
 
@@ -60,7 +60,7 @@ def audit_delivery(root: Path, ledger_path: str | os.PathLike[str] | None, polic
     wanted = {a.result.path for a in first.assets if a.status != "clean"}
     wanted |= {a.path for a in scan.assets if index.touches(a.path, a.c2pa.instance_ids)}
     frames: dict[str, list[str]] = {}
-    scan, hashes = hash_assets(scan, root, wanted, cache, frames)
+    scan, hashes = hash_assets(scan, root, wanted, cache, frames, progress)
     refine = functools.partial(with_segments, approvals=approvals, policy=policy, today=day, frame_hashes=frames)
     return evaluate(scan, approvals, policy, day, hashes, ledger, refine, index)
 
@@ -191,7 +191,8 @@ def _holds_ledger_tables(path: Path) -> bool:
 
 def hash_assets(scan: ScanReport, root: Path, wanted: set[str],
                 cache: ScanCache | None = None,
-                frame_hashes: dict[str, list[str]] | None = None) -> tuple[ScanReport, dict[str, str]]:
+                frame_hashes: dict[str, list[str]] | None = None,
+                progress: Progress | None = None) -> tuple[ScanReport, dict[str, str]]:
     """SHA-256 of each wanted asset; a file that cannot be hashed becomes an error on its asset.
 
     Only these assets are hashed (flagged ones, and those an approval could
@@ -203,6 +204,9 @@ def hash_assets(scan: ScanReport, root: Path, wanted: set[str],
         if result.path not in wanted:
             assets.append(result)
             continue
+        if progress is not None:
+            note_phase(progress, "hashing", result.path)
+            progress(len(hashes), len(wanted))
         try:
             hashes[result.path] = _content_hash(result, root, cache, scan.real_paths, frame_hashes)
             assets.append(result)

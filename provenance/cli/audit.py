@@ -79,21 +79,28 @@ def audit_command(delivery: Path, ledger: str | None, policy: Path | None, fmt: 
     that fails verification) and nothing reached the threshold.
     """
     progress = ProgressBar(enabled=False if quiet else None)
+    progress.start(delivery)
     cache = None
     try:
         cache = None if no_cache else open_cache(cache_path, delivery)
         result = audit_delivery(delivery, ledger, policy, read_trust_anchors(trust_anchors),
                                 jobs=jobs or default_jobs(), cache=cache, progress=progress)
     except ProvenanceError as exc:
+        progress.close()
         _usage_exit(str(exc))
     finally:
-        progress.close()
+        if output is None:
+            progress.close()  # the report goes to this terminal: the line must end first
         if cache is not None:
             cache.close()
     data = build(result, fail_on)
     if audited_by:
         data["audited_by"] = audited_by
-    write_output(_rendered(data, fmt, delivery), output)
+    try:
+        progress.phase("writing", str(output))  # HTML thumbnails and PDF take a moment
+        write_output(_rendered(data, fmt, delivery), output)
+    finally:
+        progress.close()
     if suggest_path is not None:
         write_output(suggest.render(data), suggest_path)
     _tell(data, fmt, output, suggest_path)

@@ -72,6 +72,7 @@ def scan_command(delivery: Path, fmt: str, output: Path | None, trust_anchors: t
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
     progress = ProgressBar(enabled=False if quiet else None)
+    progress.start(delivery, follow_symlinks)
     try:
         report = scan_tree(delivery, default_registry(), settings, cache=cache, progress=progress)
     finally:

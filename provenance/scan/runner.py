@@ -48,7 +48,15 @@ class ScanSettings:
 
 FileScanner = Callable[[FileEntry], FileScan]
 # (files done, files in total); the total is -1 while the walk is still finding files.
+# A progress object may also have ``phase(name, where)``: see note_phase.
 Progress = Callable[[int, int], None]
+
+
+def note_phase(progress: object, name: str, where: str = "") -> None:
+    """Tell a progress display the phase (scanning, hashing, …) and the folder being worked on."""
+    hook = getattr(progress, "phase", None)
+    if hook is not None:
+        hook(name, where)
 
 # Cache lookups go in batches of about this many files (whole folders).
 _BATCH = 2000
@@ -122,6 +130,8 @@ def scan_tree(
             _merge_evidence(scans, manifest.check(folder.files))
         if extra_evidence is not None:
             _merge_evidence(scans, extra_evidence(folder.files, os.fspath(root)))
+        if folder.files:
+            note_phase(progress, "scanning", os.path.dirname(folder.files[0].rel) or ".")
         assets.extend(assemble(g, scans) for g in group_files(folder.files, settings.no_grouping))
         for entry in folder.files:
             if entry.abspath != os.path.join(root_abs, entry.rel):
@@ -141,6 +151,7 @@ def scan_tree(
                 cache.store(root_key, entry, result, version)
             folder.filled += 1
             counts[0] += 1
+            report(counts[0], -1)  # per file: the display throttles itself
             if folder.filled == len(folder.to_read):
                 waiting.popleft()
                 finish_folder(folder)
