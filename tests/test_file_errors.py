@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from PIL import Image
 
 from provenance.knowledge.sniff import sniff
@@ -11,6 +12,7 @@ from provenance.scan.file_scan import MAX_FILE_ERRORS, one_per_problem, scan_byt
 from provenance.scanners import default_registry
 from provenance.models import ScanIssue
 from provenance.source import ByteSource, ScanInput, ScanOptions
+from tests.external import require_module
 
 
 def _scan(data: bytes):
@@ -18,12 +20,29 @@ def _scan(data: bytes):
     return scan_bytes(item, default_registry(), propagate_bugs=True)
 
 
-def test_truncated_png_gives_one_error() -> None:
+@pytest.mark.parametrize(("fmt", "code"), [("PNG", "png-truncated"), ("WEBP", "webp-truncated")])
+@pytest.mark.parametrize("keep", [lambda n: 20, lambda n: 40, lambda n: n // 2, lambda n: n - 30],
+                         ids=["in-header", "after-header", "half", "end-30"])
+def test_truncated_image_gives_one_error(fmt, code, keep) -> None:
     buf = io.BytesIO()
-    Image.new("RGBA", (64, 64), (1, 2, 3, 4)).save(buf, "PNG")  # alpha: the stealth reader looks too
+    exif = Image.Exif()
+    exif[0x0131] = "GIMP"
+    # RGBA and lossless: the stealth reader decodes these too, and must not add its own error.
+    Image.new("RGBA", (64, 64), (1, 2, 3, 4)).save(buf, fmt, lossless=True, exif=exif.tobytes())
     data = buf.getvalue()
-    scan = _scan(data[: len(data) - 30])
-    assert [e.code for e in scan.errors] == ["png-truncated"]
+    assert [e.code for e in _scan(data[: keep(len(data))]).errors] == [code]
+
+
+def test_truncated_heic_gives_one_error() -> None:
+    pillow_heif = require_module("pillow_heif", "pillow-heif")
+    pillow_heif.register_heif_opener()
+    exif = Image.Exif()
+    exif[0x0131] = "Fooocus v2.5.5"
+    buf = io.BytesIO()
+    Image.new("RGB", (48, 32)).save(buf, "HEIF", exif=exif.tobytes(), xmp=b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>")
+    data = buf.getvalue()
+    for cut in (40, len(data) // 2):
+        assert len(_scan(data[:cut]).errors) == 1
 
 
 def test_hostile_jpeg_errors_are_capped_with_a_count() -> None:

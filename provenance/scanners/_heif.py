@@ -116,10 +116,14 @@ def metadata_items(source: ByteSource, scanner: str) -> list[tuple[Item, bytes]]
     tree = walk(source, scanner)
     metas = tree.find(b"meta")
     if not metas:
+        if tree.issues:  # cut off before the item tables: say so rather than "nothing here"
+            raise InputError(tree.issues[0].code, tree.issues[0].message)
         return []
     meta = metas[0]
     iinf, iloc, idat = meta.child(b"iinf"), meta.child(b"iloc"), meta.child(b"idat")
     if iinf is None or iloc is None:
+        if tree.issues:
+            raise InputError(tree.issues[0].code, tree.issues[0].message)
         return []
     items = _items(payload(source, iinf.box))
     wanted = {i: it for i, it in items.items() if it.type == "Exif" or it.content_type in XMP_TYPES}

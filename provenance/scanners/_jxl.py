@@ -22,13 +22,20 @@ def metadata_boxes(source: ByteSource, scanner: str, wanted: frozenset[bytes]) -
     if not source.read_at(0, 12) == SIGNATURE:
         return []  # a bare codestream carries no metadata boxes
     out = []
-    for node in walk(source, scanner).top:
+    tree = walk(source, scanner)
+    for node in tree.top:
         kind = node.box.type
+        if tree.issues and (kind in wanted or kind == b"brob") and node.box.end == source.size:
+            # The walk clamped a cut-off box: report the cut (as the walk words it) rather
+            # than the decompressor's complaint about the half of it that is there.
+            raise InputError(tree.issues[0].code, tree.issues[0].message)
         if kind in wanted:
             out.append((kind, payload(source, node.box)))
         elif kind == b"brob" and source.read_at(node.box.start, 4) in wanted:
             inner = source.read_at(node.box.start, 4)
             out.append((inner, _unbrotli(payload(source, node.box, skip=4))))
+    if not out and tree.issues:
+        raise InputError(tree.issues[0].code, tree.issues[0].message)
     return out
 
 
@@ -41,5 +48,7 @@ def _unbrotli(data: bytes) -> bytes:
     except brotli.error as exc:
         raise InputError("jxl-brob-corrupt", f"compressed metadata box does not decompress: {exc}") from None
     if not decompressor.is_finished():
-        raise InputError("jxl-brob-too-large", "compressed metadata box expands past 16 MiB or is cut off")
+        if len(out) < MAX_DECOMPRESSED:
+            raise InputError("jxl-truncated", "compressed metadata box is cut off")
+        raise InputError("jxl-brob-too-large", "compressed metadata box expands past 16 MiB")
     return out

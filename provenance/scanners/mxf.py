@@ -68,18 +68,37 @@ def read_header_metadata(source: ByteSource) -> tuple[list[Field], list[tuple[st
     key = source.read_at(0, 16)
     if key[:13] != _PARTITION or key[13] != 0x02:
         raise InputError("mxf-header", "no MXF header partition pack at the start of the file")
-    length, used = _ber(source, 16)
-    pack = source.read_at(16 + used, min(length, 256))
+    fields, issues, footer, complete = _partition(source, 0)
+    if footer > 0 and (not complete or not fields):
+        # An incomplete header (a file written while it grew, as on a live ingest) leaves
+        # the final metadata to the footer partition: read that too.
+        more, more_issues, _, _ = _partition(source, footer)
+        fields += more
+        issues += more_issues
+    return fields[:MAX_FIELDS], issues
+
+
+def _partition(source: ByteSource, at: int) -> tuple[list[Field], list[tuple[str, str]], int, bool]:
+    """Fields of the header metadata that follows the partition pack at ``at``,
+    the footer partition's offset, and whether this partition says it is complete."""
+    fields: list[Field] = []
+    issues: list[tuple[str, str]] = []
+    key = source.read_at(at, 16)
+    if key[:13] != _PARTITION or key[13] not in (2, 3, 4):
+        return fields, [("mxf-malformed", f"no partition pack at byte {at}")], 0, True
+    length, used = _ber(source, at + 16)
+    pack = source.read_at(at + 16 + used, min(length, 256))
     if len(pack) < 48:
         raise InputError("mxf-truncated", "header partition pack is cut off")
+    complete = key[14] in (3, 4)
+    footer = int.from_bytes(pack[24:32], "big")
+    footer = footer if at < footer < source.size else 0
     header_bytes = int.from_bytes(pack[32:40], "big")
-    pos = 16 + used + length
+    pos = at + 16 + used + length
     # HeaderByteCount starts at the primer pack; fill may sit before it. With no
     # count (some writers leave it 0) the walk stops at the first essence or index KLV.
     end = source.size if header_bytes == 0 else min(source.size, pos + header_bytes + 64 * 1024)
     end = min(end, pos + MAX_HEADER_BYTES)
-    fields: list[Field] = []
-    issues: list[tuple[str, str]] = []
     for _ in range(MAX_KLVS):
         if pos + 17 > end or len(fields) >= MAX_FIELDS:
             break
@@ -101,7 +120,7 @@ def read_header_metadata(source: ByteSource) -> tuple[list[Field], list[tuple[st
         if key[:8] == _LOCAL_SET and length <= MAX_HEADER_BYTES:
             _read_set(key[8:], source.read_at(value_at, length), fields)
         pos = value_at + length
-    return fields, issues
+    return fields, issues, footer, complete
 
 
 def _is_essence_or_index(key: bytes) -> bool:
@@ -136,13 +155,14 @@ def _read_set(kind: bytes, value: bytes, fields: list[Field]) -> None:
         set_name = kind[4:7].hex()
         for tag, data in _local_items(value):
             text = _utf16(data, "big")
-            if text and len(text) >= 3 and _wordy(text):
+            if text and len(text) >= 3 and (len(data) not in (16, 32) or _wordy(text)):
                 fields.append(Field(f"mxf:DM:{set_name}:{tag:04x}", text))
 
 
 def _wordy(text: str) -> bool:
-    # A descriptive set also holds UIDs and labels; 16 binary bytes can decode as
-    # eight "printable" CJK characters. Free text has spaces or mostly Latin letters.
+    # A descriptive set also holds UIDs, ULs and UMIDs (16 or 32 bytes) that can decode
+    # as "printable" CJK characters; at those sizes only text with spaces or mostly
+    # Latin letters counts. Longer values in any script are kept.
     latin = sum(1 for ch in text if ch < "\u0250")
     return " " in text or latin * 10 >= len(text) * 6
 

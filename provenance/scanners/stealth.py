@@ -27,6 +27,7 @@ from provenance.knowledge.signatures import Field, match_fields
 from provenance.source import ScanInput
 
 from provenance.scanners._png_chunks import PNG_SIGNATURE, ChunkStorm, inflate, iter_chunks
+from provenance.scanners.exif import iter_webp_chunks
 
 MAGIC_LEN = 15
 MAGIC_BITS = MAGIC_LEN * 8
@@ -68,6 +69,7 @@ class StealthScanner:
                 raise InputError("stealth-decode", "pixels could not be decoded: Pillow cannot identify the image") from None
             except (OSError, ValueError, SyntaxError, EOFError) as exc:
                 # Pillow reports corrupt image data through these; SyntaxError is its "broken PNG".
+                _raise_container_damage(item)
                 raise InputError("stealth-decode", f"pixels could not be decoded: {exc}") from None
 
     def _scan(self, item: ScanInput, budget: int) -> ScannerResult:
@@ -101,6 +103,24 @@ class StealthScanner:
         magic, text = found
         fields = [Field(f"stealth:{plane}:{magic}", text)]
         return ScannerResult(evidence=tuple(match_fields(self.id, fields)))
+
+
+def _raise_container_damage(item: ScanInput) -> None:
+    """Re-raise a broken chunk structure as the chunk walkers word it.
+
+    The png, exif and xmp scanners walk the same chunks and report the damage;
+    raising their error (not a second "cannot decode") keeps one error per file.
+    Only runs once decoding has already failed, so intact frames pay nothing.
+    """
+    try:
+        if item.media_type == "image/png":
+            for _ in iter_chunks(item.source):
+                pass
+        elif item.media_type == "image/webp":
+            for _ in iter_webp_chunks(item.source):
+                pass
+    except ChunkStorm:
+        return
 
 
 def _png_first_column_clear(item: ScanInput, budget: int) -> bool:

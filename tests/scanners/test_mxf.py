@@ -60,22 +60,37 @@ def _utf16(text: str) -> bytes:
     return text.encode("utf-16-be")
 
 
-def _mxf(identifications: list[tuple[str, str, str]]) -> bytes:
-    sets = b""
-    for company, product, version in identifications:
-        body = (_local(0x3C0A, uuid.uuid4().bytes) + _local(0x3C09, uuid.uuid4().bytes)
-                + _local(0x3C01, _utf16(company)) + _local(0x3C02, _utf16(product))
-                + _local(0x3C04, _utf16(version)) + _local(0x3C05, uuid.uuid4().bytes)
-                + _local(0x3C06, bytes(8)))
-        sets += _klv(bytes.fromhex("060e2b34025301010d01010101013000"), body)
-    primer = _klv(bytes.fromhex("060e2b34020501010d01020101050100"), struct.pack(">II", 0, 18))
-    header = primer + sets
+def _identification(company: str, product: str, version: str) -> bytes:
+    body = (_local(0x3C0A, uuid.uuid4().bytes) + _local(0x3C09, uuid.uuid4().bytes)
+            + _local(0x3C01, _utf16(company)) + _local(0x3C02, _utf16(product))
+            + _local(0x3C04, _utf16(version)) + _local(0x3C05, uuid.uuid4().bytes)
+            + _local(0x3C06, bytes(8)))
+    return _klv(bytes.fromhex("060e2b34025301010d01010101013000"), body)
+
+
+def _partition(kind: int, status: int, header: bytes, this: int = 0, footer: int = 0) -> bytes:
     op1a = bytes.fromhex("060e2b34040101010d01020101010900")
-    pack = (struct.pack(">HHI", 1, 3, 1) + struct.pack(">QQQQQ", 0, 0, 0, len(header), 0)
+    pack = (struct.pack(">HHI", 1, 3, 1) + struct.pack(">QQQQQ", this, 0, footer, len(header), 0)
             + struct.pack(">IQI", 0, 0, 1) + op1a + struct.pack(">II", 0, 16))
-    partition = _klv(bytes.fromhex("060e2b34020501010d01020101020400"), pack)
-    essence = _klv(bytes.fromhex("060e2b34010201010d01030115010501"), bytes(64))
-    return partition + header + essence
+    key = bytes.fromhex("060e2b34020501010d010201") + bytes([0x01, kind, status, 0x00])
+    return _klv(key, pack)
+
+
+PRIMER = _klv(bytes.fromhex("060e2b34020501010d01020101050100"), struct.pack(">II", 0, 18))
+ESSENCE = _klv(bytes.fromhex("060e2b34010201010d01030115010501"), bytes(64))
+
+
+def _mxf(identifications: list[tuple[str, str, str]], extra_sets: bytes = b"") -> bytes:
+    header = PRIMER + b"".join(_identification(*i) for i in identifications) + extra_sets
+    return _partition(0x02, 0x04, header) + header + ESSENCE
+
+
+def _growing_mxf(identification: tuple[str, str, str]) -> bytes:
+    """An open, incomplete header with no sets; the final metadata sits in the footer partition."""
+    header_len = len(_partition(0x02, 0x01, b"")) + len(ESSENCE)
+    footer_meta = PRIMER + _identification(*identification)
+    head = _partition(0x02, 0x01, b"", footer=header_len)
+    return head + ESSENCE + _partition(0x04, 0x04, footer_meta, this=header_len, footer=header_len) + footer_meta
 
 
 # --- tests ------------------------------------------------------------------------
@@ -126,3 +141,23 @@ def test_broken_files() -> None:
     cut = data[: data.find(_utf16("Media")) + 4]
     result = _scan(cut + bytes.fromhex("060e2b34"))
     assert result.errors and result.errors[0].code.startswith("mxf-")
+
+
+def test_growing_file_metadata_in_the_footer_partition() -> None:
+    data = _growing_mxf(("Example Studio", "ComfyUI", "0.3.10"))
+    result = _scan(data)
+    assert [e.generator for e in result.evidence if e.signal is Signal.GENERATED] == ["ComfyUI"]
+    assert result.errors == ()
+
+
+def test_descriptive_metadata_text_and_binary_values() -> None:
+    infotext = "shot 12 plate\nNegative prompt: rain\nSteps: 25, Sampler: Euler, CFG scale: 5, Seed: 99"
+    dms1 = _klv(bytes.fromhex("060e2b34025301010d01040101010100"),
+                _local(0x3C0A, uuid.uuid4().bytes) + _local(0x8001, _utf16(infotext))
+                + _local(0x8002, bytes.fromhex("4e2d4e8765e567094e0a4e0b5de653f3"))  # a UID that reads as CJK
+                + _local(0x8003, _utf16("人工智能生成的背景画面")))  # real CJK free text is kept
+    result = _scan(_mxf([("Avid Technology, Inc.", "Media Composer", "23.12.0")], dms1))
+    dm = [e for e in result.evidence if e.location.startswith("mxf:DM:")]
+    assert {e.value for e in dm} == {infotext, "人工智能生成的背景画面"}
+    assert [e.generator for e in dm if e.generator] == ["AUTOMATIC1111"]
+    assert decide(result.evidence).kind is VerdictKind.AI_GENERATED
