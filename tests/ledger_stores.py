@@ -62,14 +62,20 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
+def pg_available() -> str | None:
+    """Why a throw-away PostgreSQL cannot be started here, or None."""
     if not (PG_BIN / "initdb").is_file() or not (PG_BIN / "pg_ctl").is_file():
-        _missing(f"PostgreSQL server binaries not found in {PG_BIN}; install the Debian package `postgresql`")
+        return f"PostgreSQL server binaries not found in {PG_BIN}; install the Debian package `postgresql`"
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        _missing("psycopg is not installed; install provenance[postgres]")
+        return "psycopg is not installed; install provenance[postgres]"
+    return None
+
+
+@contextlib.contextmanager
+def pg_cluster() -> Iterator[PgServer]:
+    """A throw-away cluster on 127.0.0.1 (as ``nobody`` when run as root), removed afterwards."""
     demote = None
     root = Path(tempfile.mkdtemp(prefix="provenance-pg-"))
     if os.geteuid() == 0:
@@ -107,6 +113,23 @@ def pg_server() -> Iterator[PgServer]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def fresh_schema(server: PgServer) -> str:
+    """A ledger URL on a new, empty schema of the cluster."""
+    schema = f"t_{secrets.token_hex(6)}"
+    with server.admin() as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return server.url(schema)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    reason = pg_available()
+    if reason:
+        _missing(reason)
+    with pg_cluster() as server:
+        yield server
+
+
 @pytest.fixture(params=STORES)
 def store_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -117,11 +140,7 @@ def ledger_location(store_kind: str, tmp_path: Path, request: pytest.FixtureRequ
     """Where a fresh ledger goes: a file path, or a PostgreSQL URL on its own schema."""
     if store_kind == "sqlite":
         return str(tmp_path / "ledger.db")
-    server: PgServer = request.getfixturevalue("pg_server")
-    schema = f"t_{secrets.token_hex(6)}"
-    with server.admin() as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    return server.url(schema)
+    return fresh_schema(request.getfixturevalue("pg_server"))
 
 
 def tamper(location: str, statement: str) -> None:

@@ -96,10 +96,12 @@ class SQLiteBackend:
         return self.db.conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self.db.execute(sql, list(params))
+        return self.conn.execute(sql, list(params))
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        return list(self.db.query(sql, list(params)))
+        cursor = self.conn.execute(sql, list(params))
+        names = [d[0] for d in cursor.description or ()]
+        return [dict(zip(names, row)) for row in cursor]
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.conn.executemany(sql, rows)

@@ -106,6 +106,8 @@ class Ledger:
         self._clock = clock or _utcnow
         self.version = 0
         self._head: tuple[int, str] | None = None  # the chain head while a write transaction runs
+        self._events: list[tuple[tuple[str, ...], list[Any]]] = []  # appended, not yet written (see _flush)
+        self._rows: dict[str, dict[str, Any]] = {}
 
     @property
     def db(self) -> Any:
@@ -173,11 +175,39 @@ class Ledger:
         if self.store.read_only:
             raise LedgerError(f"{self.location} was opened read-only; nothing was recorded")
         self._head = None
+        self._events: list[tuple[tuple[str, ...], list[Any]]] = []
+        self._rows: dict[str, dict[str, Any]] = {}
         try:
             with self.store.write():
                 yield
+                self._flush()
         finally:
-            self._head = None
+            self._head, self._events, self._rows = None, [], {}
+
+    def _flush(self) -> None:
+        """Write the buffered events and approvals rows in batches (one round trip each on PostgreSQL).
+
+        Nothing in a write reads events or approvals back after appending, so
+        they can wait for the end of the transaction.
+        """
+        start = 0
+        while start < len(self._events):
+            columns = self._events[start][0]
+            end = start
+            while end < len(self._events) and self._events[end][0] == columns:
+                end += 1
+            self.store.executemany(f"INSERT INTO {schema.EVENTS} ({', '.join(columns)}) "
+                                   f"VALUES ({', '.join('?' * len(columns))})",
+                                   [values for _, values in self._events[start:end]])
+            start = end
+        if self._rows:
+            first = next(iter(self._rows.values()))
+            cols = ", ".join(f'"{c}"' for c in first)
+            updates = ", ".join(f'"{c}" = excluded."{c}"' for c in first if c != "ref")
+            self.store.executemany(f"INSERT INTO {schema.APPROVALS} ({cols}) VALUES ({', '.join('?' * len(first))}) "
+                                   f"ON CONFLICT (ref) DO UPDATE SET {updates}",
+                                   [list(row.values()) for row in self._rows.values()])
+        self._events, self._rows = [], {}
 
     def snapshot(self) -> contextlib.AbstractContextManager[None]:
         """One consistent read: verify, head and approvals inside it see the same commit."""
@@ -196,21 +226,17 @@ class Ledger:
                               f"run `provenance ledger init` to migrate it")
         digest = event_hash(seq, ts, actor, event_type, ref, payload_json, prev, *sig)
         values = [seq, ts, actor, event_type, ref, payload_json, prev, digest]
-        columns = list(schema.EVENT_COLUMNS_V1)
+        columns = schema.EVENT_COLUMNS_V1
         if self.version >= 2:
             columns += schema.SIGNATURE_COLUMNS
             values += sig
-        self.store.execute(f"INSERT INTO {schema.EVENTS} ({', '.join(columns)}) "
-                           f"VALUES ({', '.join('?' * len(columns))})", values)
+        self._events.append((columns, values))
         self._head = (seq, digest)
         return seq
 
     def _put_approval(self, approval: Approval, seq: int) -> None:
-        row = approval_row(approval, seq)
-        cols = ", ".join(f'"{c}"' for c in row)
-        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c != "ref")
-        self.store.execute(f"INSERT INTO {schema.APPROVALS} ({cols}) VALUES ({', '.join('?' * len(row))}) "
-                           f"ON CONFLICT (ref) DO UPDATE SET {updates}", list(row.values()))
+        self._rows.pop(approval.ref, None)  # re-inserted last: rows are written in the order they last changed
+        self._rows[approval.ref] = approval_row(approval, seq)
 
     def _load(self, refs: Iterable[str]) -> State:
         keys = sorted({r.casefold() for r in refs if r})
