@@ -56,10 +56,24 @@ class VerdictKind(enum.StrEnum):
 class C2paState(enum.StrEnum):
     TRUSTED = "trusted"
     VALID = "valid"
+    EXPIRED = "expired"
     INVALID = "invalid"
     REMOTE = "remote"
     ERROR = "error"
     ABSENT = "absent"
+
+
+# One plain sentence per state, for reports and docs (a producer reads these, not status codes).
+C2PA_STATE_MEANING = {
+    C2paState.TRUSTED: "Signature and content hashes check out, and the signer is on a trust list in use.",
+    C2paState.VALID: "Signature and content hashes check out, but the signer is on no trust list in use.",
+    C2paState.EXPIRED: "Signature and content hashes check out, but the signing certificate had expired "
+                       "and no trusted timestamp covers it; the content was not altered.",
+    C2paState.INVALID: "The content or the manifest was altered after signing, or the signature is forged or broken.",
+    C2paState.REMOTE: "The manifest is only referenced by a web address, which an offline scan never fetches.",
+    C2paState.ERROR: "The file carries C2PA data that could not be read.",
+    C2paState.ABSENT: "The file carries no C2PA manifest.",
+}
 
 
 class AssetKind(enum.StrEnum):
@@ -371,6 +385,23 @@ class ScannerInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class TrustSource:
+    """One trust list a scan used to decide which C2PA signers are trusted."""
+
+    name: str
+    list: str
+    role: str  # anchors | tsa-anchors | allowed | ekus
+    source: str  # owner/repo@commit:path, or "user"
+    date: str | None
+    sha256: str
+    certificates: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "list": self.list, "role": self.role, "source": self.source,
+                "date": self.date, "sha256": self.sha256, "certificates": self.certificates}
+
+
+@dataclass(frozen=True, slots=True)
 class ScanReport:
     root: str
     assets: tuple[AssetResult, ...]
@@ -381,6 +412,7 @@ class ScanReport:
     # Tree-level results that are not read failures (a manifest's missing file or
     # hash mismatch): reported, but they leave the scan complete.
     findings: tuple[ScanIssue, ...] = field(default=())
+    trust: tuple[TrustSource, ...] = ()  # the C2PA trust lists in use
     # Assets whose file is not simply root/path (a name that is not UTF-8, a followed symlink):
     # where to read them. Not part of any report.
     real_paths: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)

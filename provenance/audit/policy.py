@@ -33,7 +33,7 @@ VERDICTS = ("ai-generated", "ai-modified", "no-ai-declared", "no-evidence")
 REQUIREMENTS = ("approval", "none", "provenance")
 FINDING_CODES = ("manifest-missing-file", "manifest-hash-mismatch", "metadata-stripped", "unmatched-approval",
                  "declared-approval-unknown", "unsigned-approval")
-C2PA_REVIEWABLE = ("invalid", "error", "remote")
+C2PA_REVIEWABLE = ("invalid", "expired", "valid", "error", "remote")
 _GRADED = tuple(s for s in STATUSES if s != "clean")
 
 from provenance.ledger.backend import is_url

@@ -34,12 +34,13 @@ log = logging.getLogger(__name__)
 def audit_delivery(root: Path, ledger_path: str | os.PathLike[str] | None, policy_path: Path | None,
                    trust_pem: str = "",
                    today: date | None = None, *, jobs: int = 1, cache: ScanCache | None = None,
-                   progress: Progress | None = None, registry: ScannerRegistry | None = None) -> AuditResult:
+                   progress: Progress | None = None, registry: ScannerRegistry | None = None,
+                   default_trust: bool = True) -> AuditResult:
     """Audit one delivery folder. ``ledger_path`` is the ``--ledger`` value (resolved here).
 
     ``jobs``, ``cache`` and ``progress`` go to the scan; the cache also keeps
     the content hashes of unchanged files. ``registry`` defaults to the
-    built-in scanners.
+    built-in scanners. ``default_trust`` False leaves out the packaged C2PA trust lists.
     """
     if not root.is_dir():
         raise UsageError(f"delivery folder {root} not found; pass the folder to audit")
@@ -50,7 +51,8 @@ def audit_delivery(root: Path, ledger_path: str | os.PathLike[str] | None, polic
         from provenance.scanners import default_registry  # built-ins live outside the core package
 
         registry = default_registry()
-    settings = ScanSettings(options=ScanOptions(trust_anchors_pem=pem), jobs=jobs, no_grouping=policy.no_grouping)
+    settings = ScanSettings(options=ScanOptions(trust_anchors_pem=pem, default_trust=default_trust), jobs=jobs,
+                            no_grouping=policy.no_grouping)
     scan = scan_tree(root, registry, settings, cache=cache, progress=progress)
     scan = drop_ignored(scan, policy)
     day = today or datetime.now(UTC).date()

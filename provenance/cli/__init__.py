@@ -27,6 +27,7 @@ _COMMANDS = {
     "identity": ("provenance.cli.tag", "identity_group"),
     "policy": ("provenance.cli.policy", "policy_group"),
     "tag": ("provenance.cli.tag", "tag_command"),
+    "trust": ("provenance.cli.trust", "trust_group"),
 }
 
 

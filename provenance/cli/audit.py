@@ -60,7 +60,9 @@ def _usage_exit(message: str) -> NoReturn:
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="issue", show_default=True,
               help="Exit 1 when anything reaches this severity.")
 @click.option("--trust-anchors", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="PEM file of C2PA trust anchors (repeatable; adds to the policy's).")
+              help="PEM file of C2PA trust anchors (repeatable; adds to the built-in lists and the policy's).")
+@click.option("--no-default-trust", is_flag=True,
+              help="Leave out the built-in C2PA trust lists (see `provenance trust show`).")
 @click.option("--audited-by", metavar="NAME", help=_AUDITED_BY_HELP)
 @click.option("--suggest-approvals", "suggest_path", metavar="FILE", callback=checked_output,
               type=click.Path(dir_okay=False, path_type=Path),
@@ -68,7 +70,8 @@ def _usage_exit(message: str) -> NoReturn:
                    "sha256 filled in, approver and category left to fill.")
 @scan_run_options
 def audit_command(delivery: Path, ledger: str | None, policy: Path | None, fmt: str, output: Path | None,
-                  fail_on: str, trust_anchors: tuple[Path, ...], audited_by: str | None, suggest_path: Path | None,
+                  fail_on: str, trust_anchors: tuple[Path, ...], no_default_trust: bool, audited_by: str | None,
+                  suggest_path: Path | None,
                   jobs: int | None, cache_path: Path | None, no_cache: bool, quiet: bool) -> None:
     """Audit DELIVERY: every generated asset against its written approval.
 
@@ -84,7 +87,8 @@ def audit_command(delivery: Path, ledger: str | None, policy: Path | None, fmt: 
     try:
         cache = None if no_cache else open_cache(cache_path, delivery)
         result = audit_delivery(delivery, ledger, policy, read_trust_anchors(trust_anchors),
-                                jobs=jobs or default_jobs(), cache=cache, progress=progress)
+                                jobs=jobs or default_jobs(), cache=cache, progress=progress,
+                                default_trust=not no_default_trust)
     except ProvenanceError as exc:
         progress.close()
         _usage_exit(str(exc))

@@ -38,7 +38,9 @@ def _check_globs(ctx: click.Context, param: click.Parameter, value: tuple[str, .
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), callback=checked_output,
               help="Write the report to this file instead of stdout.")
 @click.option("--trust-anchors", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="PEM file of C2PA trust anchors (repeatable).")
+              help="PEM file of C2PA trust anchors (repeatable; adds to the built-in lists).")
+@click.option("--no-default-trust", is_flag=True,
+              help="Leave out the built-in C2PA trust lists (see `provenance trust show`).")
 @click.option("--follow-symlinks", is_flag=True, help="Follow symlinks that point outside the delivery.")
 @click.option("--no-grouping", "no_grouping", multiple=True, metavar="GLOB", callback=_check_globs,
               help="Never group files matching GLOB (e.g. 'stills/**') into frame sequences (repeatable); "
@@ -48,7 +50,8 @@ def _check_globs(ctx: click.Context, param: click.Parameter, value: tuple[str, .
 @scan_run_options
 @click.option("--debug", is_flag=True, help="Let internal errors raise with a traceback (for bug reports).")
 def scan_command(delivery: Path, fmt: str, output: Path | None, trust_anchors: tuple[Path, ...],
-                 follow_symlinks: bool, no_grouping: tuple[str, ...], jobs: int | None, executor: str, cache_path: Path | None,
+                 no_default_trust: bool, follow_symlinks: bool, no_grouping: tuple[str, ...], jobs: int | None,
+                 executor: str, cache_path: Path | None,
                  no_cache: bool, quiet: bool, debug: bool) -> None:
     """Scan DELIVERY and give every asset a verdict with its evidence.
 
@@ -60,7 +63,7 @@ def scan_command(delivery: Path, fmt: str, output: Path | None, trust_anchors: t
     scan cache; a progress bar shows on stderr when it is a terminal.
     """
     settings = ScanSettings(
-        options=ScanOptions(trust_anchors_pem=read_trust_anchors(trust_anchors)),
+        options=ScanOptions(trust_anchors_pem=read_trust_anchors(trust_anchors), default_trust=not no_default_trust),
         follow_symlinks=follow_symlinks,
         jobs=jobs or default_jobs(),
         executor=executor,

@@ -85,12 +85,14 @@ def scan_version(registry: ScannerRegistry, options: ScanOptions) -> str:
     yesterday's no-evidence into ai-generated without any scanner changing).
     """
     from provenance import __version__
-    from provenance.knowledge import dst, signatures
+    from provenance.knowledge import dst, signatures, trust
 
     digest = hashlib.sha256()
     parts: list[str] = [f"schema={SCHEMA_VERSION}", f"tool={__version__}"]
     parts += [f"scanner={info.id}:{info.version}" for info in registry.info()]
     parts.append(f"options={options!r}")
+    # The packaged trust lists decide trusted vs valid: a refreshed list re-reads credentials.
+    parts.append(f"trust={trust.bundle_digest() if options.default_trust else 'off'}")
     parts.append(f"rules={signatures.RULES!r}")
     parts.append(f"c2pa-names={signatures.C2PA_GENERATIVE_TOOLS!r}")
     parts.append(f"dst={sorted(dst.DST_TABLE.items())!r}")

@@ -29,9 +29,10 @@ C2PA_PRECEDENCE = {
     C2paState.INVALID: 0,
     C2paState.ERROR: 1,
     C2paState.REMOTE: 2,
-    C2paState.TRUSTED: 3,
-    C2paState.VALID: 4,
-    C2paState.ABSENT: 5,
+    C2paState.EXPIRED: 3,
+    C2paState.TRUSTED: 4,
+    C2paState.VALID: 5,
+    C2paState.ABSENT: 6,
 }
 
 

@@ -23,6 +23,7 @@ def scan_to_dict(report: ScanReport, *, lazy: bool = False) -> dict[str, Any]:
         "skipped": Lazy(report.skipped, _to_dict) if lazy else [s.to_dict() for s in report.skipped],
         "problems": [p.to_dict() for p in report.problems],
         "findings": [f.to_dict() for f in report.findings],
+        "trust": [t.to_dict() for t in report.trust],
     }
 
 

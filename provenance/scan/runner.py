@@ -30,6 +30,7 @@ from provenance.knowledge.registry import ScannerRegistry
 from provenance.scan.sequences import Group, frame_range_text, group_files
 from provenance.scan.file_scan import C2PA_PRECEDENCE
 from provenance.source import ScanOptions
+from provenance.knowledge.trust import in_use as trust_in_use
 from provenance.knowledge.verdict import decide
 from provenance.scan.walk import FileEntry, TreeWalk
 
@@ -206,6 +207,7 @@ def scan_tree(
         tool_version=__version__,
         problems=tree.problems + check.problems,
         findings=check.findings,
+        trust=trust_in_use(settings.options.default_trust, settings.options.trust_anchors_pem),
         real_paths=real_paths,
     )
 

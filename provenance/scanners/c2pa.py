@@ -14,11 +14,15 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from provenance.errors import InputError, UsageError
-from provenance.models import C2paState, C2paStatus, ScanIssue, ScannerResult
+from provenance.models import (C2PA_STATE_MEANING, C2paState, C2paStatus, Confidence, Evidence, ScanIssue,
+                               ScannerResult, Signal)
 from provenance.knowledge.sniff import C2PA_READABLE
-from provenance.source import ByteSource, ScanInput
+from provenance.knowledge.trust import c2pa_trust_settings
+from provenance.source import ByteSource, ScanInput, ScanOptions
 
+from provenance.scanners._c2pa_identity import identity_evidence
 from provenance.scanners._c2pa_lineage import store_evidence
+from provenance.scanners._c2pa_state import classify, failures
 from provenance.scanners._jpeg import iter_app_segments
 from provenance.scanners._png_chunks import ChunkStorm, decode_text, iter_chunks, read_chunk
 
@@ -32,6 +36,7 @@ HEAD_WINDOW = 256 * 1024
 TAIL_WINDOW = 256 * 1024
 MAX_UNITS = 100_000  # chunks/boxes walked before giving up on a container
 
+SCANNER_ID = "c2pa"
 BMFF_C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
 _STRONG_NEEDLE = b"jumdc2pa"  # JUMBF description box + C2PA store UUID: in every store
 _NEEDLES = (
@@ -47,7 +52,6 @@ _NEEDLES = (
 _APP11 = 0xEB
 _JXL_SIGNATURE = b"\x00\x00\x00\x0cJXL \r\n\x87\n"
 _STORE_TYPES = frozenset({"application/c2pa", "application/x-c2pa-manifest-store"})
-_TOLERATED_PREFIXES = ("signingCredential.", "timeStamp.", "cawg.")
 _URL = re.compile(r"https?://[^\s'\"<>]+")
 
 
@@ -59,8 +63,9 @@ def _reader_types() -> frozenset[str]:
 
 
 class C2paScanner:
-    id = "c2pa"
-    version = "4"
+    id = SCANNER_ID
+    # 5: default trust lists, the expired state, CAWG identities (cached results are re-read)
+    version = "5"
 
     def __init__(self) -> None:
         self._contexts: dict[str, c2pa.Context] = {}
@@ -97,25 +102,32 @@ class C2paScanner:
             return not item.media_type.startswith("text/") and _STRONG_NEEDLE in item.source.head
         return has_c2pa_marker(item.source)
 
-    def _context(self, anchors: str) -> c2pa.Context:
+    def _context(self, options: ScanOptions) -> c2pa.Context:
         import c2pa  # the native library loads only when a file carries a credential
 
-        ctx = self._contexts.get(anchors)
+        key = (options.default_trust, options.trust_anchors_pem)
+        ctx = self._contexts.get(key)
         if ctx is None:
-            settings: dict[str, Any] = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
-            if anchors.strip():
-                settings["trust"] = {"user_anchors": anchors}
+            settings: dict[str, Any] = {
+                "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
+                # CAWG identity checks resolve did:web issuers over the network unless
+                # no host is allowed (0.91.3 looked the host up in DNS): stay offline.
+                "core": {"allowed_network_hosts": []},
+            }
+            trust = c2pa_trust_settings(options.default_trust, options.trust_anchors_pem)
+            if trust:
+                settings["trust"] = trust
             try:
                 ctx = c2pa.Context.from_dict(settings)
             except c2pa.C2paError as exc:
                 raise UsageError(f"trust anchors rejected by c2pa ({exc}): pass PEM certificates") from exc
-            self._contexts[anchors] = ctx
+            self._contexts[key] = ctx
         return ctx
 
     def _read(self, item: ScanInput, mime: str, sidecar: bytes | None) -> ScannerResult:
         import c2pa
 
-        ctx = self._context(item.options.trust_anchors_pem)
+        ctx = self._context(item.options)
         has_sidecar = sidecar is not None
         try:
             with c2pa.Reader(mime, item.source.stream(), sidecar, context=ctx) as reader:
@@ -139,10 +151,15 @@ class C2paScanner:
             return _error("c2pa-unreadable", f"C2PA store JSON is malformed: {exc}", has_sidecar)
         if not isinstance(store, dict):
             return _error("c2pa-unreadable", "C2PA store JSON is not an object", has_sidecar)
-        failures = _failures(results if isinstance(results, dict) else {})
-        integrity_failed = any(not f.startswith(_TOLERATED_PREFIXES) for f in failures)
-        status = _status(store, state, failures, has_sidecar, remote_url)
-        return ScannerResult(evidence=tuple(store_evidence(store, integrity_failed)), c2pa=status)
+        results = results if isinstance(results, dict) else {}
+        status = _status(store, classify(state, results), failures(results), has_sidecar, remote_url)
+        evidence = store_evidence(store, status.state is C2paState.INVALID)
+        if status.state is C2paState.EXPIRED:
+            evidence.append(Evidence(SCANNER_ID, f"c2pa:{status.active_manifest}:c2pa.signature",
+                                     C2PA_STATE_MEANING[C2paState.EXPIRED], Signal.INFO,
+                                     Confidence.SIGNED_DECLARATION))
+        evidence += identity_evidence(store, results)
+        return ScannerResult(evidence=tuple(evidence), c2pa=status)
 
 
 def has_c2pa_marker(source: ByteSource) -> bool:
@@ -226,17 +243,7 @@ def _walk_png(source: ByteSource) -> bool:
     return False
 
 
-def _failures(results: dict[str, Any]) -> tuple[str, ...]:
-    codes: set[str] = set()
-    blocks = [results.get("activeManifest")]
-    blocks += [d.get("validationDeltas") for d in results.get("ingredientDeltas") or [] if isinstance(d, dict)]
-    for block in blocks:
-        if isinstance(block, dict):
-            codes.update(str(s["code"]) for s in block.get("failure") or [] if isinstance(s, dict) and "code" in s)
-    return tuple(sorted(codes))
-
-
-def _status(store: dict[str, Any], state: str | None, failures: tuple[str, ...], sidecar: bool,
+def _status(store: dict[str, Any], state: C2paState, failures: tuple[str, ...], sidecar: bool,
             remote_url: str | None) -> C2paStatus:
     label = store.get("active_manifest") if isinstance(store.get("active_manifest"), str) else None
     manifests = store.get("manifests") if isinstance(store.get("manifests"), dict) else {}
@@ -247,9 +254,8 @@ def _status(store: dict[str, Any], state: str | None, failures: tuple[str, ...],
     info = active.get("signature_info") if isinstance(active.get("signature_info"), dict) else {}
     signer_parts = [info.get("issuer"), info.get("common_name")]
     signer = " / ".join(str(p) for p in signer_parts if isinstance(p, str) and p) or None
-    states = {"Trusted": C2paState.TRUSTED, "Valid": C2paState.VALID}
     return C2paStatus(
-        state=states.get(state or "", C2paState.INVALID),
+        state=state,
         failures=failures,
         active_manifest=label,
         instance_ids=tuple(dict.fromkeys(i for i in ids if isinstance(i, str) and i)),

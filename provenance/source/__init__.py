@@ -149,6 +149,7 @@ class ScanOptions:
     """Settings that change what scanners conclude; part of the cache key."""
 
     trust_anchors_pem: str = ""  # concatenated PEM text of extra trust anchors
+    default_trust: bool = True  # the packaged C2PA trust lists (provenance.knowledge.trust)
     stealth_pixel_budget: int = 16_000_000  # pixels read for alpha-LSB payloads
 
 
