@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 # Values read from files are attacker-controlled and may be megabytes long
@@ -74,6 +74,13 @@ C2PA_STATE_MEANING = {
     C2paState.ERROR: "The file carries C2PA data that could not be read.",
     C2paState.ABSENT: "The file carries no C2PA manifest.",
 }
+
+
+def c2pa_state_notes(states: Iterable[str]) -> list[str]:
+    """One plain sentence for each C2PA state present (``absent`` left out), in the states' order."""
+    present = {str(s) for s in states}
+    return [f"C2PA {state}: {C2PA_STATE_MEANING[state]}" for state in C2paState
+            if state is not C2paState.ABSENT and str(state) in present]
 
 
 class AssetKind(enum.StrEnum):

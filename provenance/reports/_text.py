@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from provenance.models import C2PA_STATE_MEANING, C2paState, c2pa_state_notes as _notes
+
 STATUS_ORDER = ("revoked", "unapproved", "stale", "expired", "out-of-scope", "needs-review", "approved", "clean")
 SEVERITY_ORDER = ("BLOCKER", "ISSUE", "FYI")
 
@@ -83,3 +85,15 @@ def declared_text(asset: dict[str, Any]) -> str:
     words = {"match": "matches the ledger", "does-not-cover": "does not cover this file", "unknown": "not in the ledger"}
     return "; ".join(f"{d.get('ref')} ({', '.join(d.get('sources') or [])}): {words.get(str(d.get('state')), d.get('state'))}"
                      for d in asset.get("declared_approvals") or [])
+
+
+def c2pa_state_notes(assets: list[dict[str, Any]]) -> list[str]:
+    """One plain sentence for each C2PA state present in the assets (absent left out)."""
+    return _notes(str((a.get("c2pa") or {}).get("state")) for a in assets)
+
+
+def c2pa_meaning(state: object) -> str:
+    try:
+        return C2PA_STATE_MEANING[C2paState(str(state))]
+    except ValueError:
+        return ""

@@ -11,7 +11,7 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
-from ._text import approver_text, asset_label, severity_text, signature_text
+from ._text import approver_text, asset_label, c2pa_meaning, severity_text, signature_text
 
 # Evidence values longer than this (ComfyUI graphs, A1111 infotext) fold to their first line.
 FOLD_CHARS = 160
@@ -121,7 +121,8 @@ def evidence_html(a: Mapping[str, Any]) -> str:
     if c2pa.get("state") and c2pa["state"] != "absent":
         fails = "; ".join(c2pa.get("failures", []))
         out += f'<div class="small">C2PA: {e(c2pa["state"])}' + (f" ({e(fails)})" if fails else "") + \
-            (f" · signer {e(c2pa['signer'])}" if c2pa.get("signer") else "") + "</div>"
+            (f" · signer {e(c2pa['signer'])}" if c2pa.get("signer") else "") + \
+            f' <span class="why">{e(c2pa_meaning(c2pa["state"]))}</span></div>'
     for seg in a.get("segments", []):
         out += f'<div class="small">frames {e(seg.get("frames"))}: {e(seg.get("verdict"))}</div>'
     for err in a.get("errors", []):

@@ -42,6 +42,7 @@ def build(result: AuditResult, fail_on: str) -> dict[str, Any]:
         "root": result.scan.root,
         "audited_on": result.today.isoformat(),
         "policy": {"source": result.policy.source, "sha256": result.policy.sha256},
+        "trust": [t.to_dict() for t in result.scan.trust],
         "ledger": {"path": result.ledger.path, "state": result.ledger.state, "head": result.ledger.head,
                    "approvals": result.ledger.approvals, "problems": list(result.ledger.problems),
                    "events": result.ledger.events, "checkpoint": result.ledger.checkpoint,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._text import approval_detail, approval_refs, asset_label, declared_text, distinct_approvals, one_line, severity_text, sort_assets
+from ._text import approval_detail, c2pa_state_notes, approval_refs, asset_label, declared_text, distinct_approvals, one_line, severity_text, sort_assets
 
 MAX_ROWS = 50  # a ticket is a summary; the full list is in the HTML/CSV
 # Enough to stop emphasis, code, links, images, tables and strike-through; "<>&" are entities already.
@@ -57,6 +57,9 @@ def render(data: dict[str, Any]) -> str:
             first, *rest = approval_detail(m)
             lines.append(f"- {esc(first)}")
             lines += [f"  - {esc(line)}" for line in rest]
+    notes = c2pa_state_notes(data["assets"])
+    if notes:
+        lines += ["", "**C2PA states**", ""] + [f"- {esc(n)}" for n in notes]
     if data["findings"]:
         lines += ["", "**Findings**", ""]
         for f in data["findings"]:

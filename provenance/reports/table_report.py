@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .guidance import outcome_line, why
-from ._text import approval_detail, approval_refs, asset_label, distinct_approvals, one_line, severity_text, sort_assets
+from ._text import approval_detail, approval_refs, asset_label, c2pa_state_notes, distinct_approvals, one_line, severity_text, sort_assets
 
 
 def render(data: dict[str, Any]) -> str:
@@ -20,6 +20,7 @@ def render(data: dict[str, Any]) -> str:
         lines.append(f"{f.get('severity') or '-'}  {f['code']}: {one_line(f['message'])}")
     for w in data.get("warnings", []):
         lines.append(f"warning: {one_line(w)}")
+    lines += c2pa_state_notes(data["assets"])
     for reason in data.get("incomplete", []):
         lines.append(f"not checked: {one_line(reason)}")
     lines.append("")

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from provenance.models import ScanReport
+from provenance.models import ScanReport, c2pa_state_notes
 
 SCAN_SCHEMA = "provenance.scan/1"
 
@@ -101,6 +101,7 @@ def scan_to_table(report: ScanReport) -> str:
     lines.append("")
     lines.append(f"{len(report.assets)} assets: {summary}; {len(report.skipped)} skipped"
                  + ("" if report.complete else "; INCOMPLETE (see errors)"))
+    lines += c2pa_state_notes(str(a.c2pa.state) for a in report.assets)
     return "\n".join(lines) + "\n"
 
 
