@@ -114,3 +114,28 @@ def test_scan_json_records_the_trust_in_use_and_the_switch_changes_states(tmp_pa
     bare = _scan_json(["--no-default-trust"], tmp_path)
     assert bare["trust"] == []
     assert bare["assets"][0]["c2pa"]["state"] == "expired"
+
+
+def test_audit_says_what_expired_means_and_does_not_send_it_to_review(tmp_path) -> None:
+    chatgpt, tampered = CORPUS / "chatgpt_gpt4o_c2pa.png", CORPUS / "c2pa_tampered_data.jpg"
+    if not chatgpt.is_file():
+        pytest.skip(f"real-file corpus not found at {CORPUS} (set PROVENANCE_CORPUS)")
+    delivery = tmp_path / "delivery"
+    delivery.mkdir()
+    shutil.copy(chatgpt, delivery / "gpt.png")
+    shutil.copy(tampered, delivery / "cam.jpg")
+    base = ["audit", str(delivery), "--no-cache", "-q", "--ledger", str(tmp_path / "none.db")]
+    data = json.loads(CliRunner().invoke(cli, [*base, "--format", "json"]).stdout)
+    assert [t["name"] for t in data["trust"]] == [f.info.name for f in trust.default_bundle()]
+    by_path = {a["path"]: a for a in data["assets"]}
+    assert by_path["gpt.png"]["c2pa"]["state"] == "expired"
+    assert by_path["gpt.png"]["status"] == "unapproved"  # generated, not approved: not "needs-review"
+    assert "C2PA" not in by_path["gpt.png"]["explanation"]
+    assert by_path["cam.jpg"]["status"] == "needs-review" and "invalid" in by_path["cam.jpg"]["explanation"]
+    for fmt in ("md", "table"):
+        text = CliRunner().invoke(cli, [*base, "--format", fmt]).stdout
+        assert "C2PA expired: Signature and content hashes check out, but the signing certificate had expired" \
+            in text.replace("\\", "")
+        assert "C2PA invalid: The content or the manifest was altered after signing" in text
+    html = CliRunner().invoke(cli, [*base, "--format", "html"]).stdout
+    assert "no trusted timestamp covers it" in html
