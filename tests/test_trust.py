@@ -124,7 +124,10 @@ def test_audit_says_what_expired_means_and_does_not_send_it_to_review(tmp_path) 
     delivery.mkdir()
     shutil.copy(chatgpt, delivery / "gpt.png")
     shutil.copy(tampered, delivery / "cam.jpg")
-    base = ["audit", str(delivery), "--no-cache", "-q", "--ledger", str(tmp_path / "none.db")]
+    from provenance.ledger import open_ledger
+
+    open_ledger(tmp_path / "empty.db", create=True).close()
+    base = ["audit", str(delivery), "--no-cache", "-q", "--ledger", str(tmp_path / "empty.db")]
     data = json.loads(CliRunner().invoke(cli, [*base, "--format", "json"]).stdout)
     assert [t["name"] for t in data["trust"]] == [f.info.name for f in trust.default_bundle()]
     by_path = {a["path"]: a for a in data["assets"]}
