@@ -41,7 +41,53 @@ class _LazyGroup(click.Group):
             module, attribute = _COMMANDS[cmd_name]
             command = getattr(importlib.import_module(module), attribute)
             self.add_command(command, cmd_name)
+        if command is not None:
+            _add_common_options(command)
         return command
+
+
+_DEBUG_KEY = "provenance.debug"
+
+
+def _set_verbosity(count: int) -> None:
+    level = logging.WARNING - 10 * min(count, 2)
+    logging.basicConfig(level=level, stream=sys.stderr, format="provenance: %(levelname)s: %(message)s")
+    root = logging.getLogger()
+    root.setLevel(min(root.level, level))
+
+
+def _verbose_callback(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    if value:
+        _set_verbosity(value)
+    return value
+
+
+def _debug_callback(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.meta[_DEBUG_KEY] = True  # ctx.meta is shared by the whole command chain
+        _set_verbosity(2)
+    return value
+
+
+def debug_requested(ctx: click.Context) -> bool:
+    """True when --debug was given before or after the subcommand."""
+    return bool(ctx.meta.get(_DEBUG_KEY))
+
+
+def _add_common_options(command: click.Command) -> None:
+    """``-v`` and ``--debug`` work after the subcommand too: ``provenance audit D -v``, ``provenance ledger add --debug``."""
+    names = {p.name for p in command.params}
+    if "verbose" not in names:
+        command.params.append(click.Option(["-v", "--verbose"], count=True, expose_value=False, is_eager=True,
+                                           callback=_verbose_callback,
+                                           help="More log output on stderr (-vv for debug)."))
+    if "debug" not in names:
+        command.params.append(click.Option(["--debug"], is_flag=True, expose_value=False, is_eager=True,
+                                           callback=_debug_callback,
+                                           help="Debug log output, and tracebacks for internal errors."))
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _add_common_options(sub)
 
 
 
@@ -53,10 +99,14 @@ class _LazyGroup(click.Group):
 )
 @click.version_option(__version__, prog_name="provenance")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.option("--debug", is_flag=True, expose_value=False, callback=_debug_callback,
+              help="Debug log output, and tracebacks for internal errors.")
 def cli(verbose: int) -> None:
-    """Find generative-AI material in a delivery and prove it is approved."""
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, stream=sys.stderr, format="provenance: %(levelname)s: %(message)s")
+    """Find generative-AI material in a delivery and prove it is approved.
+
+    -v and --debug may also come after the subcommand.
+    """
+    _set_verbosity(verbose)
 
 
 

@@ -142,3 +142,54 @@ def scan_run_options(f: Callable[..., Any]) -> Callable[..., Any]:
     )):
         f = option(f)
     return f
+
+
+# One vocabulary of --format names for every command: `table` is always the human view on a
+# terminal, `json` the machine form, `csv` a spreadsheet. Old spellings stay accepted.
+FORMAT_NAMES = ("table", "json", "csv", "junit", "html", "md", "pdf", "toml")
+FORMAT_ALIASES = {"text": "table", "markdown": "md", "xml": "junit"}
+
+
+class FormatChoice(click.Choice):
+    """A ``--format`` choice drawn from :data:`FORMAT_NAMES`; aliases map to their canonical name."""
+
+    name = "format"
+
+    def __init__(self, *names: str) -> None:
+        unknown = set(names) - set(FORMAT_NAMES)
+        if unknown:
+            raise ValueError(f"format names {sorted(unknown)} are not in FORMAT_NAMES")
+        super().__init__(names)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            canonical = FORMAT_ALIASES.get(value.lower(), value)
+            if canonical in self.choices:
+                value = canonical
+        return super().convert(value, param, ctx)
+
+
+def format_option(*names: str, default: str, help: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--format", "fmt", type=FormatChoice(*names), default=default, show_default=True, help=help)
+
+
+class IsoDate(click.ParamType):
+    """A day as YYYY-MM-DD; shown as such in --help, checked before the command runs, passed on as text."""
+
+    name = "date"
+
+    def get_metavar(self, param: click.Parameter, *args: Any) -> str:
+        return "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import datetime
+
+        if value is None or isinstance(value, datetime.date):
+            return value.isoformat() if isinstance(value, datetime.date) else value
+        try:
+            return datetime.date.fromisoformat(str(value).strip()).isoformat()
+        except ValueError:
+            self.fail(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2027-06-30", param, ctx)
+
+
+ISO_DATE = IsoDate()
