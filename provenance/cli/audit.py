@@ -20,7 +20,7 @@ from provenance.reports import guidance, suggest
 from provenance.reports.json_report import build
 from provenance.source.noatime import read_text
 
-from ._common import checked_output, read_trust_anchors, scan_run_options, write_output
+from ._common import format_option, checked_output, read_trust_anchors, scan_run_options, write_output
 
 
 _AUDITED_BY_HELP = "Name for the report's sign-off block (who ran the audit); saved in the JSON."
@@ -53,8 +53,8 @@ def _usage_exit(message: str) -> NoReturn:
               help="Approvals ledger file or postgresql:// URL (default: $PROVENANCE_LEDGER, else ./provenance.db).")
 @click.option("--policy", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Policy TOML (default: provenance.toml at the delivery root, else the built-in policy).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="Report format; json is the canonical form that `provenance report` re-renders.")
+@format_option(*FORMATS, default="table",
+               help="Report format; json is the canonical form that `provenance report` re-renders.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), callback=checked_output,
               help="Write the report to this file instead of stdout.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="issue", show_default=True,
@@ -138,8 +138,8 @@ def _tell(data: dict, fmt: str, output: Path | None, suggest_path: Path | None) 
            "  provenance report audit.json --format junit --output audit.xml",
 )
 @click.argument("audit_json", metavar="AUDIT.json", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
-              help="Report format.")
+@format_option(*FORMATS, default="html",
+               help="Report format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), callback=checked_output,
               help="Write the report to this file instead of stdout.")
 @click.option("--thumbnails/--no-thumbnails", default=True, show_default=True,

@@ -23,7 +23,7 @@ from provenance.ledger.model import parse_category, parse_date
 from provenance.ledger.signing import SigningKey, keygen, load_signing_key
 from provenance.ledger.trust import load_trust
 
-from ._common import checked_output, write_output
+from ._common import ISO_DATE, checked_output, format_option, write_output
 
 
 class _UsageFailure(click.ClickException):
@@ -113,8 +113,8 @@ def _approval_options(required: bool) -> Callable[[Callable[..., Any]], Callable
         click.option("--approver", required=required, help="Name of the person who approved in writing."),
         click.option("--role", help="Approver's role, e.g. 'Studio production executive'."),
         click.option("--org", help="Approver's organisation."),
-        click.option("--approved-on", help="Day of the written approval, YYYY-MM-DD (default: today, UTC)."),
-        click.option("--valid-until", help="Last valid day, YYYY-MM-DD (default: no end)."),
+        click.option("--approved-on", type=ISO_DATE, help="Day of the written approval (default: today, UTC)."),
+        click.option("--valid-until", type=ISO_DATE, help="Last valid day (default: no end)."),
         click.option("--document", help="The written approval (PDF, email export); its name and sha256 are stored."),
         click.option("--conditions", help="Conditions of the approval, as written."),
         click.option("--title", help="Production or title, e.g. 'Show S01E03'."),
@@ -242,9 +242,9 @@ def import_command(file: Path, actor: str | None, signing_key: Path | None, poli
                                               "provenance ledger list --expiring-before 2027-01-01 --format json"))
 @click.option("--status", type=click.Choice(STATUSES), help="Only approvals with this status.")
 @click.option("--category", help="Only approvals with this category.")
-@click.option("--expiring-before", help="Only approvals whose valid_until is before this day (YYYY-MM-DD).")
-@click.option("--as-of", help="Day the status is computed for (default: today, UTC).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--expiring-before", type=ISO_DATE, help="Only approvals whose valid_until is before this day.")
+@click.option("--as-of", type=ISO_DATE, help="Day the status is computed for (default: today, UTC).")
+@format_option("table", "json", "csv", default="table")
 @_ledger_option
 def list_command(status: str | None, category: str | None, expiring_before: str | None, as_of: str | None,
                  fmt: str, ledger_path: str | None) -> None:
@@ -260,8 +260,8 @@ def list_command(status: str | None, category: str | None, expiring_before: str 
 
 @ledger_group.command("show", epilog=_example("provenance ledger show NFLX-GAI-0042"))
 @click.argument("ref")
-@click.option("--as-of", help="Day the status is computed for (default: today, UTC).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--as-of", type=ISO_DATE, help="Day the status is computed for (default: today, UTC).")
+@format_option("table", "json", default="table", help="table: the approval and its history as text.")
 @_ledger_option
 def show_command(ref: str, as_of: str | None, fmt: str, ledger_path: str | None) -> None:
     """Print one approval with its full event history."""
@@ -273,7 +273,7 @@ def show_command(ref: str, as_of: str | None, fmt: str, ledger_path: str | None)
 
 @ledger_group.command("export", epilog=_example("provenance ledger export --format csv --output approvals.csv",
                                                 "provenance ledger export --signed --output studio.bundle.json"))
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@format_option("json", "csv", default="json")
 @click.option("--signed", is_flag=True, help="Write a bundle of the signed events, each verifiable on its own.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), callback=checked_output, help="Write to this file.")
 @_ledger_option
@@ -304,7 +304,7 @@ def export_command(fmt: str, signed: bool, output: Path | None, ledger_path: str
                                     "report, that must be in the chain.")
 @click.option("--checkpoint", metavar="N:HASH", help="A checkpoint from an audit report: event N must still "
                                                      "have this hash (the ledger only grew since).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option("table", "json", default="table", help="table: the verdict as text.")
 @_policy_option
 @_ledger_option
 def verify_command(expect_head: str | None, checkpoint: str | None, fmt: str, policy: Path | None,

@@ -11,7 +11,7 @@ from provenance.audit.policy import POLICY_FILE_NAME, default_policy_text, load_
 from provenance.audit.policy_show import policy_json, policy_toml
 from provenance.errors import ProvenanceError
 
-from ._common import write_output
+from ._common import format_option, write_output
 
 
 class _UsageFailure(click.ClickException):
@@ -48,8 +48,8 @@ def policy_init(path: Path, force: bool) -> None:
 @click.argument("delivery", type=click.Path(exists=True, file_okay=False, path_type=Path), required=False)
 @click.option("--policy", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Policy TOML (default: provenance.toml at the delivery root, else the built-in policy).")
-@click.option("--format", "fmt", type=click.Choice(["toml", "json"]), default="toml", show_default=True,
-              help="toml: the policy with where each value came from as a comment; json: the same as data.")
+@format_option("toml", "json", default="toml",
+               help="toml: the policy with where each value came from as a comment; json: the same as data.")
 def policy_show(delivery: Path | None, policy: Path | None, fmt: str) -> None:
     """Print the policy an audit of DELIVERY would use, and where each value came from.
 

@@ -13,11 +13,13 @@ from provenance.errors import UsageError
 from provenance.scan.executors import EXECUTORS, default_jobs
 from provenance.cli.progress import ProgressBar
 from provenance.scan.runner import ScanSettings, scan_tree
-from provenance.scan.render import scan_json_chunks, scan_to_table
+from provenance.scan.render import scan_csv_chunks, scan_json_chunks, scan_to_table
 from provenance.source import ScanOptions
 from provenance.scanners import default_registry
 
-from ._common import checked_output, read_trust_anchors, scan_run_options, write_output
+from provenance.cli import debug_requested
+
+from ._common import format_option, checked_output, read_trust_anchors, scan_run_options, write_output
 
 
 def _check_globs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -33,8 +35,7 @@ def _check_globs(ctx: click.Context, param: click.Parameter, value: tuple[str, .
     epilog="Example:\n\n\b\n  provenance scan DELIVERY/\n  provenance scan DELIVERY/ --format json --output scan.json",
 )
 @click.argument("delivery", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="Output format.")
+@format_option("table", "json", "csv", default="table", help="Output format; csv has one row per asset.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), callback=checked_output,
               help="Write the report to this file instead of stdout.")
 @click.option("--trust-anchors", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -67,7 +68,7 @@ def scan_command(delivery: Path, fmt: str, output: Path | None, trust_anchors: t
         follow_symlinks=follow_symlinks,
         jobs=jobs or default_jobs(),
         executor=executor,
-        propagate_bugs=debug,
+        propagate_bugs=debug or debug_requested(click.get_current_context()),
         no_grouping=no_grouping,
     )
     try:
@@ -82,7 +83,7 @@ def scan_command(delivery: Path, fmt: str, output: Path | None, trust_anchors: t
         progress.close()
         if cache is not None:
             cache.close()
-    text = scan_json_chunks(report) if fmt == "json" else scan_to_table(report)
+    text = {"json": scan_json_chunks, "csv": scan_csv_chunks}.get(fmt, scan_to_table)(report)
     write_output(text, output)
     # Manifest findings do not fail the scan, so say them where a person sees
     # them even with --format table (the JSON carries them under "findings").

@@ -110,3 +110,32 @@ def _cell(text: str, width: int) -> str:
     if len(text) > width:
         text = text[: width - 1] + "…"
     return text.ljust(width)
+
+
+SCAN_CSV_COLUMNS = ("path", "frames", "kind", "media_type", "verdict", "generators", "confidence", "c2pa",
+                    "reason", "errors")
+# A leading = + - @ (or a tab/CR that some spreadsheets strip first) would make a cell a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def scan_csv_chunks(report: ScanReport) -> Iterator[str]:
+    """One row per asset, for a spreadsheet; written a row at a time like the JSON."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(SCAN_CSV_COLUMNS)
+    for a in report.assets:
+        d = a.to_dict()
+        row = (a.path, a.asset.frames or "", d.get("kind", ""), d.get("media_type") or "", d["verdict"],
+               "; ".join(d["generators"]), d["confidence"] or "", d["c2pa"]["state"], d.get("reason", ""),
+               "; ".join(f"{e.code}: {e.message}" for e in a.errors))
+        writer.writerow([_neutral(str(cell)) for cell in row])
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+
+
+def _neutral(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_START) and text != "-" else text
