@@ -103,7 +103,7 @@ def test_date_options_are_typed_as_dates_in_help(tmp_path: Path):
             assert "YYYY-MM-DD" in invoke(*name.split(), "--help").stdout
     assert len(dated) >= 5
     bad = invoke("ledger", "--ledger", str(tmp_path / "x.db"), "list", "--as-of", "30/06/2027")
-    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.stderr
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.stderr and bad.stderr.count("\n") == 1
 
 
 def test_scan_writes_csv_one_row_per_asset(tmp_path: Path):

@@ -173,6 +173,12 @@ def format_option(*names: str, default: str, help: str | None = None) -> Callabl
     return click.option("--format", "fmt", type=FormatChoice(*names), default=default, show_default=True, help=help)
 
 
+class BadValue(click.ClickException):
+    """A bad option value: one ``Error:`` line naming the fix, exit 2."""
+
+    exit_code = 2
+
+
 class IsoDate(click.ParamType):
     """A day as YYYY-MM-DD; shown as such in --help, checked before the command runs, passed on as text."""
 
@@ -189,7 +195,9 @@ class IsoDate(click.ParamType):
         try:
             return datetime.date.fromisoformat(str(value).strip()).isoformat()
         except ValueError:
-            self.fail(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2027-06-30", param, ctx)
+            # One line, like every other bad value the commands name (not click's usage banner).
+            where = param.opts[0] if param is not None and getattr(param, "opts", None) else "date"
+            raise BadValue(f"{where}: {value!r} is not a date; write YYYY-MM-DD, e.g. 2027-06-30") from None
 
 
 ISO_DATE = IsoDate()
