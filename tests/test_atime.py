@@ -87,6 +87,9 @@ def test_scan_audit_and_report_leave_every_timestamp_and_byte_alone(tmp_path: Pa
     run("scan", str(root), "--format", "json", "-o", str(out / "scan.json"), "--no-cache", "-j", "1", "-q")
     for fmt in FORMATS:  # the first audit fills the cache, the others answer from it and hash again
         run("audit", str(root), "--format", fmt, "-o", str(out / f"audit.{fmt}"), "-j", "1", "-q")
+    # --policy naming the delivery's own file: read for the policy and for the ledger trust settings.
+    run("audit", str(root), "--policy", str(root / "provenance.toml"), "--format", "json", "-o",
+        str(out / "audit-policy.json"), "-j", "1", "-q")
     for fmt in FORMATS:
         run("report", str(out / "audit.json"), "--format", fmt, "-o", str(out / f"report.{fmt}"))
     assert "data:image/jpeg;base64," in (out / "report.html").read_text(encoding="utf-8"), "thumbnails were made"
@@ -120,3 +123,32 @@ def test_where_o_noatime_is_refused_the_read_falls_back_and_the_asset_says_so(tm
     assert any("read without O_NOATIME" in n and "belongs to another user" in n for n in asset["notes"])
     assert any("folder was listed without O_NOATIME" in n for n in asset["notes"])
     assert asset["errors"] == []
+
+
+def test_an_in_delivery_ledger_snapshot_includes_what_is_still_in_its_wal(tmp_path: Path) -> None:
+    import sqlite3
+
+    from provenance.ledger import open_ledger
+    from provenance.ledger.snapshot import open_ledger_snapshot
+
+    path = tmp_path / "ledger.db"
+    store = open_ledger(path, create=True)
+    store.close()
+    reader = sqlite3.connect(path)  # an open reader keeps the writer from checkpointing and removing the WAL
+    reader.execute("SELECT count(*) FROM sqlite_master").fetchall()
+    try:
+        store = open_ledger(path)
+        store.add("GA-7", title="sky", approver="Jane Doe", approved_on="2026-01-05", path="final/**",
+                  categories=["final-deliverable"], use="final")
+        store.close()
+        assert (tmp_path / "ledger.db-wal").stat().st_size > 0, "the approval is still only in the WAL"
+        os.utime(path, ns=(OLD_NS, os.stat(path).st_mtime_ns))
+        snapshot = open_ledger_snapshot(path)
+        try:
+            assert [a.ref for a in snapshot.approvals()] == ["GA-7"]
+            assert snapshot.verify().ok
+        finally:
+            snapshot.close()
+        assert os.stat(path).st_atime_ns == OLD_NS
+    finally:
+        reader.close()

@@ -121,6 +121,9 @@ def test_scan_option_and_policy_key_switch_grouping_off_alike(tmp_path) -> None:
         for n in range(1, 4):
             png_file(root / folder / f"render{n:04d}.png")
     (root / "provenance.toml").write_text('schema = 1\n[sequences]\nno_grouping = ["stills/**"]\n', encoding="utf-8")
+    from provenance.ledger import open_ledger
+
+    open_ledger(tmp_path / "none.db", create=True).close()  # an empty ledger: no approvals
     runner = CliRunner()
     scan = runner.invoke(cli, ["scan", str(root), "--format", "json", "--no-cache", "-j", "1", "-q",
                                "--no-grouping", "stills/**"], catch_exceptions=False)

@@ -14,6 +14,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from provenance.source.noatime import read_text
+
 from .model import LedgerError
 from .signing import Approver, parse_approvers
 
@@ -45,7 +47,8 @@ def load_trust(policy_path: str | os.PathLike[str] | None) -> LedgerTrust:
     if not policy_path and not path.is_file():
         return LedgerTrust()
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        # O_NOATIME: --policy may name the delivery's own provenance.toml.
+        raw = tomllib.loads(read_text(path, encoding="utf-8")[0])
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise LedgerError(f"cannot read policy {path}: {getattr(exc, 'strerror', None) or exc}; pass a readable "
                           f"TOML policy") from None
