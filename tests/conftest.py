@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,71 @@ def _private_scan_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
 
 
 from tests.ledger_stores import ledger_location, pg_server, store_kind  # noqa: E402,F401  (shared ledger fixtures)
+
+
+def need(module: str, package: str) -> None:
+    """Skip when a real component's package is missing, naming it; under CI=true fail instead."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        message = f"{package} is not installed (pip install -e '.[test]')"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def aws_env() -> Iterator[None]:
+    """Fake credentials for the local S3 server, set before any worker process starts."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                           ("AWS_DEFAULT_REGION", "us-east-1")):
+            patch.setenv(key, value)
+        for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+            patch.delenv(key, raising=False)
+        yield
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(aws_env: None) -> Iterator[str]:
+    """A real S3 API server (moto in server mode) on 127.0.0.1, on a free port; s3fs talks HTTP to it."""
+    need("moto.server", "moto[server]")
+    need("s3fs", "s3fs")
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3fs_client(s3_endpoint: str) -> object:
+    import s3fs
+
+    return s3fs.S3FileSystem(endpoint_url=s3_endpoint)
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler(aws_env: None) -> Iterator[str]:
+    """A real distributed.LocalCluster (2 worker processes, 1 thread each), shared by the session.
+
+    Workers are restarted by their nannies when killed; a task is given up
+    (KilledWorker) after two worker deaths, so the worker-kill tests stay short.
+    """
+    need("distributed", "dask[distributed]")
+    import dask
+    import distributed
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, host="127.0.0.1")
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()

@@ -22,38 +22,44 @@ from provenance.errors import UsageError
 from provenance.scan.cache import ScanCache, file_hashes
 from provenance.hashing import sequence_digest
 from provenance.models import AssetKind, AssetResult, ScanIssue, ScanReport, Skipped
-from provenance.audit.policy import Policy, load_policy
+from provenance.audit.policy import POLICY_FILE_NAME, Policy, PolicyError, load_policy, parse_policy
 from provenance.audit.segments import with_segments
 from provenance.knowledge.registry import ScannerRegistry
+from provenance.scan.executors import Session
+from provenance.scan.roots import DeliveryRoot, parse_root, storage_error
 from provenance.scan.runner import Progress, ScanSettings, note_phase, scan_tree
-from provenance.source import ScanOptions
+from provenance.source import InputTooLarge, ScanOptions
 from provenance.source.noatime import read_text
 
 log = logging.getLogger(__name__)
 
-def audit_delivery(root: Path, ledger_path: str | os.PathLike[str] | None, policy_path: Path | None,
-                   trust_pem: str = "",
+def audit_delivery(root: Path | str | DeliveryRoot, ledger_path: str | os.PathLike[str] | None,
+                   policy_path: Path | None, trust_pem: str = "",
                    today: date | None = None, *, jobs: int = 1, cache: ScanCache | None = None,
                    progress: Progress | None = None, registry: ScannerRegistry | None = None,
-                   default_trust: bool = True) -> AuditResult:
-    """Audit one delivery folder. ``ledger_path`` is the ``--ledger`` value (resolved here).
+                   default_trust: bool = True, executor: str = "process", scheduler: str | None = None,
+                   session: Session | None = None, storage_options: Mapping[str, object] | None = None) -> AuditResult:
+    """Audit one delivery folder or object-store prefix. ``ledger_path`` is the ``--ledger`` value (resolved here).
 
-    ``jobs``, ``cache`` and ``progress`` go to the scan; the cache also keeps
-    the content hashes of unchanged files. ``registry`` defaults to the
-    built-in scanners. ``default_trust`` False leaves out the packaged C2PA trust lists.
+    ``jobs``, ``cache``, ``progress``, ``executor``, ``scheduler`` and
+    ``session`` go to the scan; the cache also keeps the content hashes of
+    unchanged files. ``registry`` defaults to the built-in scanners.
+    ``default_trust`` False leaves out the packaged C2PA trust lists. ``root``
+    may be a URL (``s3://bucket/prefix/``, see :mod:`provenance.scan.roots`).
     """
-    if not root.is_dir():
+    where = root if isinstance(root, DeliveryRoot) else parse_root(root, dict(storage_options or {}))
+    if not where.remote and not Path(where.path).is_dir():
         raise UsageError(f"delivery folder {root} not found; pass the folder to audit")
-    policy = load_policy(policy_path, root)
+    policy = load_policy(policy_path, Path(where.path)) if not where.remote or policy_path else _remote_policy(where)
     pem = trust_pem + _policy_anchors(policy)
-    approvals, ledger = read_ledger(ledger_path, policy.ledger_path, _ledger_trust(policy_path), delivery=root)
+    approvals, ledger = read_ledger(ledger_path, policy.ledger_path, _ledger_trust(policy_path), delivery=None if where.remote else Path(where.path))
     if registry is None:
         from provenance.scanners import default_registry  # built-ins live outside the core package
 
         registry = default_registry()
     settings = ScanSettings(options=ScanOptions(trust_anchors_pem=pem, default_trust=default_trust), jobs=jobs,
-                            no_grouping=policy.no_grouping)
-    scan = scan_tree(root, registry, settings, cache=cache, progress=progress)
+                            no_grouping=policy.no_grouping, executor=executor, scheduler=scheduler)
+    scan = scan_tree(where, registry, settings, cache=cache, progress=progress, session=session)
     scan = drop_ignored(scan, policy)
     day = today or datetime.now(UTC).date()
     # First pass without content hashes tells which assets need one: anything flagged, or touched by an approval.
@@ -62,9 +68,31 @@ def audit_delivery(root: Path, ledger_path: str | os.PathLike[str] | None, polic
     wanted = {a.result.path for a in first.assets if a.status != "clean"}
     wanted |= {a.path for a in scan.assets if index.touches(a.path, a.c2pa.instance_ids)}
     frames: dict[str, list[str]] = {}
-    scan, hashes = hash_assets(scan, root, wanted, cache, frames, progress)
+    scan, hashes = hash_assets(scan, where, wanted, cache, frames, progress)
     refine = functools.partial(with_segments, approvals=approvals, policy=policy, today=day, frame_hashes=frames)
     return evaluate(scan, approvals, policy, day, hashes, ledger, refine, index)
+
+
+def _remote_policy(where: DeliveryRoot) -> Policy:
+    """``provenance.toml`` at the root of a bucket prefix, else the built-in policy."""
+    url = f"{where.display}/{POLICY_FILE_NAME}"
+    try:
+        data = where.storage.read_small(where.path_of(POLICY_FILE_NAME), 1024 * 1024)
+    except FileNotFoundError:
+        return load_policy(None, None)
+    except InputTooLarge as exc:
+        raise UsageError(f"cannot read the policy {url} ({exc}); fix it or pass a local file with --policy") from None
+    except Exception as exc:  # noqa: BLE001 - storage libraries raise their own types
+        raise storage_error(exc, where.display) from None
+    try:
+        return parse_policy(data.decode("utf-8"), url, base_dir=None)
+    except UnicodeDecodeError:
+        raise UsageError(f"{url} is not UTF-8 text; fix it or pass a local file with --policy") from None
+    except PolicyError as exc:
+        if "relative to" in str(exc):
+            raise UsageError(f"{url}: ledger.path and c2pa.trust_anchors cannot point into object storage; "
+                             "pass --policy with a local copy of the policy (and --ledger)") from None
+        raise
 
 
 def _ledger_trust(policy_path: Path | None) -> LedgerTrust:
@@ -191,7 +219,7 @@ def _holds_ledger_tables(path: Path) -> bool:
     return schema.META in tables
 
 
-def hash_assets(scan: ScanReport, root: Path, wanted: set[str],
+def hash_assets(scan: ScanReport, root: Path | DeliveryRoot, wanted: set[str],
                 cache: ScanCache | None = None,
                 frame_hashes: dict[str, list[str]] | None = None,
                 progress: Progress | None = None) -> tuple[ScanReport, dict[str, str]]:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from provenance.audit.evaluate import FAIL_ON
 from provenance.audit.runner import audit_delivery
+from provenance.scan.roots import parse_root
 from provenance.scan.cache import open_cache
 from provenance.errors import ProvenanceError
 from provenance.scan.executors import default_jobs
@@ -21,6 +23,7 @@ from provenance.reports.json_report import build
 from provenance.source.noatime import read_text
 
 from ._common import format_option, checked_output, read_trust_anchors, scan_run_options, write_output
+from ._scale import check_root, scale_options, storage_options
 
 
 _AUDITED_BY_HELP = "Name for the report's sign-off block (who ran the audit); saved in the JSON."
@@ -48,7 +51,7 @@ def _usage_exit(message: str) -> NoReturn:
            "  provenance audit DELIVERY/ --format pdf --output audit.pdf --audited-by 'Dana Whitfield'\n"
            "  provenance audit DELIVERY/ --format json --output audit.json --fail-on blocker",
 )
-@click.argument("delivery", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("delivery", callback=check_root)
 @click.option("--ledger", metavar="PATH|URL",
               help="Approvals ledger file or postgresql:// URL (default: $PROVENANCE_LEDGER, else ./provenance.db).")
 @click.option("--policy", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -68,11 +71,12 @@ def _usage_exit(message: str) -> NoReturn:
               type=click.Path(dir_okay=False, path_type=Path),
               help="Write a CSV for `provenance ledger import`: one row per unapproved final asset, path and "
                    "sha256 filled in, approver and category left to fill.")
+@scale_options
 @scan_run_options
-def audit_command(delivery: Path, ledger: str | None, policy: Path | None, fmt: str, output: Path | None,
+def audit_command(delivery: str, ledger: str | None, policy: Path | None, fmt: str, output: Path | None,
                   fail_on: str, trust_anchors: tuple[Path, ...], no_default_trust: bool, audited_by: str | None,
                   suggest_path: Path | None,
-                  jobs: int | None, cache_path: Path | None, no_cache: bool, quiet: bool) -> None:
+                  jobs: int | None, cache_path: Path | None, no_cache: bool, quiet: bool, **scale: Any) -> None:
     """Audit DELIVERY: every generated asset against its written approval.
 
     Each asset gets a status (approved, unapproved, expired, revoked, stale,
@@ -85,10 +89,12 @@ def audit_command(delivery: Path, ledger: str | None, policy: Path | None, fmt: 
     progress.start(delivery)
     cache = None
     try:
-        cache = None if no_cache else open_cache(cache_path, delivery)
-        result = audit_delivery(delivery, ledger, policy, read_trust_anchors(trust_anchors),
+        where = parse_root(delivery, storage_options(scale["endpoint_url"], scale["storage_option"]))
+        cache = None if no_cache else open_cache(cache_path, where.path if not where.remote else os.devnull)
+        result = audit_delivery(where, ledger, policy, read_trust_anchors(trust_anchors),
                                 jobs=jobs or default_jobs(), cache=cache, progress=progress,
-                                default_trust=not no_default_trust)
+                                default_trust=not no_default_trust, executor=scale["executor"],
+                                scheduler=scale["scheduler"])
     except ProvenanceError as exc:
         progress.close()
         _usage_exit(str(exc))
@@ -102,7 +108,7 @@ def audit_command(delivery: Path, ledger: str | None, policy: Path | None, fmt: 
         data["audited_by"] = audited_by
     try:
         progress.phase("writing", str(output))  # HTML thumbnails and PDF take a moment
-        write_output(_rendered(data, fmt, delivery), output)
+        write_output(_rendered(data, fmt, None if where.remote else Path(where.path)), output)
     finally:
         progress.close()
     if suggest_path is not None:

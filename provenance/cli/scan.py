@@ -6,11 +6,14 @@ import os
 import sys
 from pathlib import Path
 
+from typing import Any
+
 import click
 
 from provenance.scan.cache import open_cache
 from provenance.errors import UsageError
-from provenance.scan.executors import EXECUTORS, default_jobs
+from provenance.scan.executors import default_jobs
+from provenance.scan.roots import parse_root
 from provenance.cli.progress import ProgressBar
 from provenance.scan.runner import ScanSettings, scan_tree
 from provenance.scan.render import scan_csv_chunks, scan_json_chunks, scan_to_table
@@ -20,6 +23,7 @@ from provenance.scanners import default_registry
 from provenance.cli import debug_requested
 
 from ._common import format_option, checked_output, read_trust_anchors, scan_run_options, write_output
+from ._scale import check_root, scale_options, storage_options
 
 
 def _check_globs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -34,7 +38,7 @@ def _check_globs(ctx: click.Context, param: click.Parameter, value: tuple[str, .
     "scan",
     epilog="Example:\n\n\b\n  provenance scan DELIVERY/\n  provenance scan DELIVERY/ --format json --output scan.json",
 )
-@click.argument("delivery", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("delivery", callback=check_root)
 @format_option("table", "json", "csv", default="table", help="Output format; csv has one row per asset.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), callback=checked_output,
               help="Write the report to this file instead of stdout.")
@@ -46,14 +50,12 @@ def _check_globs(ctx: click.Context, param: click.Parameter, value: tuple[str, .
 @click.option("--no-grouping", "no_grouping", multiple=True, metavar="GLOB", callback=_check_globs,
               help="Never group files matching GLOB (e.g. 'stills/**') into frame sequences (repeatable); "
                    "the audit reads the same setting from the policy's sequences.no_grouping.")
-@click.option("--executor", type=click.Choice(EXECUTORS), default="process", show_default=True,
-              help="Workers: processes for local disks (CPU-bound), threads for network storage (latency-bound).")
+@scale_options
 @scan_run_options
 @click.option("--debug", is_flag=True, help="Let internal errors raise with a traceback (for bug reports).")
-def scan_command(delivery: Path, fmt: str, output: Path | None, trust_anchors: tuple[Path, ...],
+def scan_command(delivery: str, fmt: str, output: Path | None, trust_anchors: tuple[Path, ...],
                  no_default_trust: bool, follow_symlinks: bool, no_grouping: tuple[str, ...], jobs: int | None,
-                 executor: str, cache_path: Path | None,
-                 no_cache: bool, quiet: bool, debug: bool) -> None:
+                 cache_path: Path | None, no_cache: bool, quiet: bool, debug: bool, **scale: Any) -> None:
     """Scan DELIVERY and give every asset a verdict with its evidence.
 
     Verdicts: ai-generated, ai-modified, no-ai-declared, no-evidence. Exit code
@@ -67,18 +69,28 @@ def scan_command(delivery: Path, fmt: str, output: Path | None, trust_anchors: t
         options=ScanOptions(trust_anchors_pem=read_trust_anchors(trust_anchors), default_trust=not no_default_trust),
         follow_symlinks=follow_symlinks,
         jobs=jobs or default_jobs(),
-        executor=executor,
+        executor=scale["executor"],
         propagate_bugs=debug or debug_requested(click.get_current_context()),
         no_grouping=no_grouping,
+        scheduler=scale["scheduler"],
     )
     try:
-        cache = None if no_cache else open_cache(cache_path, delivery)
+        where = parse_root(delivery, storage_options(scale["endpoint_url"], scale["storage_option"]))
+    except UsageError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    try:
+        cache = None if no_cache else open_cache(cache_path, where.path if not where.remote else os.devnull)
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
     progress = ProgressBar(enabled=False if quiet else None)
     progress.start(delivery, follow_symlinks)
     try:
-        report = scan_tree(delivery, default_registry(), settings, cache=cache, progress=progress)
+        report = scan_tree(where, default_registry(), settings, cache=cache, progress=progress)
+    except UsageError as exc:
+        progress.close()
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
     finally:
         progress.close()
         if cache is not None:

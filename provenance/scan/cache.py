@@ -19,8 +19,9 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from provenance.errors import UsageError
 from provenance.models import FileScan
@@ -28,7 +29,10 @@ from provenance.knowledge.registry import ScannerRegistry
 from provenance.source import ScanOptions
 from provenance.scan.walk import FileEntry
 
-SCHEMA_VERSION = 3
+if TYPE_CHECKING:
+    from provenance.scan.roots import DeliveryRoot
+
+SCHEMA_VERSION = 4
 # A file modified within this long before it was read may be modified again
 # within the same mtime tick without its key changing (coarse timestamps: ext4
 # ~4 ms, FAT 2 s, some NAS 1 s). Such rows are stored but never trusted, so the
@@ -44,7 +48,7 @@ _TRANSIENT_CODES = frozenset({"unreadable", "unreadable-sidecar", "scanner-bug"}
 
 # The other column of a row survives an update only while it still describes
 # the same bytes: same key, and trusted (see RACY_NS) when it was written.
-_KEPT = ("size = excluded.size AND mtime_ns = excluded.mtime_ns AND inode = excluded.inode "
+_KEPT = ("size = excluded.size AND mtime_ns = excluded.mtime_ns AND inode = excluded.inode AND etag = excluded.etag "
          f"AND ctime_ns = excluded.ctime_ns AND mtime_ns < read_ns - {RACY_NS}")
 
 # Decoded scans kept for reuse: equal frames share one record, bounded so memory stays flat.
@@ -57,6 +61,7 @@ CREATE TABLE IF NOT EXISTS file_state (
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
     inode INTEGER NOT NULL,
+    etag TEXT NOT NULL,  -- an object's ETag/version id as listed; '' for local files
     ctime_ns INTEGER NOT NULL,
     sidecars TEXT NOT NULL,
     version TEXT NOT NULL,
@@ -143,6 +148,8 @@ class ScanCache:
         self._interned: dict[str, FileScan] = {}
         self.hits = 0
         self.misses = 0
+        # How sidecars are identified: a stat on disk; an object walk passes its listing's details.
+        self.sidecar_signature: Callable[[FileEntry], str] = sidecar_signature
 
     def _migrate(self) -> None:
         # A disposable cache: a database from another schema is emptied, not converted.
@@ -174,12 +181,12 @@ class ScanCache:
         found: dict[str, FileScan] = {}
         for start in range(0, len(entries), _LOOKUP_BATCH):
             batch = entries[start : start + _LOOKUP_BATCH]
-            rows = self._select(root, [e.rel for e in batch], "size, mtime_ns, inode, read_ns, ctime_ns, sidecars, version, evidence")
+            rows = self._select(root, [e.rel for e in batch], "size, mtime_ns, inode, read_ns, ctime_ns, sidecars, version, evidence, etag")
             for entry in batch:
                 row = rows.get(entry.rel)
-                if row is None or row[7] is None or row[6] != version or not _same_file(row, entry):
+                if row is None or row[7] is None or row[6] != version or not _same_file(row, entry, row[8]):
                     continue
-                if row[5] != sidecar_signature(entry):
+                if row[5] != self.sidecar_signature(entry):
                     continue
                 found[entry.rel] = self._decode(row[7])
         self.hits += len(found)
@@ -192,7 +199,7 @@ class ScanCache:
             return
         text = json.dumps(scan.to_dict(), separators=(",", ":"), ensure_ascii=False)
         self._pending.append((root, entry.rel, entry.size, entry.mtime_ns, entry.inode, entry.ctime_ns,
-                              sidecar_signature(entry), version, text, self._started_ns))
+                              self.sidecar_signature(entry), version, text, self._started_ns, entry.etag))
         if len(self._pending) >= 2000:
             self.flush()
 
@@ -204,12 +211,12 @@ class ScanCache:
             # A content hash stays valid across scanner upgrades while the file is unchanged.
             self._db.executemany(
                 """INSERT INTO file_state (root, rel, size, mtime_ns, inode, ctime_ns, sidecars, version, evidence,
-                                          read_ns)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          read_ns, etag)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (root, rel) DO UPDATE SET
                      sha256 = CASE WHEN {kept} THEN sha256 END,
                      read_ns = excluded.read_ns, size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode,
-                     ctime_ns = excluded.ctime_ns,
+                     ctime_ns = excluded.ctime_ns, etag = excluded.etag,
                      sidecars = excluded.sidecars, version = excluded.version, evidence = excluded.evidence""".format(
                     kept=_KEPT),
                 self._pending,
@@ -222,28 +229,29 @@ class ScanCache:
         found: dict[str, str] = {}
         for start in range(0, len(entries), _LOOKUP_BATCH):
             batch = entries[start : start + _LOOKUP_BATCH]
-            rows = self._select(root, [e.rel for e in batch], "size, mtime_ns, inode, read_ns, ctime_ns, sha256")
+            rows = self._select(root, [e.rel for e in batch], "size, mtime_ns, inode, read_ns, ctime_ns, sha256, etag")
             for entry in batch:
                 row = rows.get(entry.rel)
-                if row is not None and row[5] and _same_file(row, entry):
+                if row is not None and row[5] and _same_file(row, entry, row[6]):
                     found[entry.rel] = row[5]
         return found
 
     def store_hashes(self, root: str, items: Iterable[tuple[FileEntry, str]]) -> None:
         self.flush()
-        rows = [(root, e.rel, e.size, e.mtime_ns, e.inode, e.ctime_ns, digest, self._started_ns) for e, digest in items]
+        rows = [(root, e.rel, e.size, e.mtime_ns, e.inode, e.ctime_ns, digest, self._started_ns, e.etag)
+                for e, digest in items]
         with self._db:
             self._db.execute("BEGIN")
             # A hash may arrive before any evidence (or after the file changed): the
             # evidence column is then cleared, since it described other bytes.
             self._db.executemany(
                 """INSERT INTO file_state (root, rel, size, mtime_ns, inode, ctime_ns, sidecars, version, evidence,
-                                          sha256, read_ns)
-                   VALUES (?, ?, ?, ?, ?, ?, '', '', NULL, ?, ?)
+                                          sha256, read_ns, etag)
+                   VALUES (?, ?, ?, ?, ?, ?, '', '', NULL, ?, ?, ?)
                    ON CONFLICT (root, rel) DO UPDATE SET
                      evidence = CASE WHEN {kept} THEN evidence END,
                      read_ns = excluded.read_ns, size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode,
-                     ctime_ns = excluded.ctime_ns,
+                     ctime_ns = excluded.ctime_ns, etag = excluded.etag,
                      sha256 = excluded.sha256""".format(kept=_KEPT),
                 rows,
             )
@@ -262,14 +270,19 @@ class ScanCache:
         return scan
 
 
-def _same_file(row: tuple[object, ...], entry: FileEntry) -> bool:
-    """Same (size, mtime_ns, inode, ctime_ns), and the file had been still for a while when it was read.
+def _same_file(row: tuple[object, ...], entry: FileEntry, etag: object) -> bool:
+    """Same (size, mtime_ns, inode, ctime_ns, etag), and the file had been still for a while when it was read.
 
     Rows are (size, mtime_ns, inode, read_ns, ctime_ns, ...). mtime alone is not
     enough: ``touch -r`` puts it back after an in-place edit, but ctime moves.
+    An object in a store has no inode or ctime but an ETag or version id, which
+    changes with its bytes: an object rewritten within its last-modified second
+    still gets a new one, so it needs no racy-time margin.
     """
-    return (row[0] == entry.size and row[1] == entry.mtime_ns and row[2] == entry.inode
-            and row[4] == entry.ctime_ns and entry.mtime_ns < int(row[3]) - RACY_NS)  # type: ignore[call-overload]
+    if not (row[0] == entry.size and row[1] == entry.mtime_ns and row[2] == entry.inode
+            and row[4] == entry.ctime_ns and etag == entry.etag):
+        return False
+    return bool(entry.etag) or entry.mtime_ns < int(row[3]) - RACY_NS  # type: ignore[call-overload]
 
 
 def check_outside(cache_path: str, roots: Iterable[str | os.PathLike[str]]) -> None:
@@ -293,7 +306,7 @@ def open_cache(path: str | os.PathLike[str] | None, root: str | os.PathLike[str]
 
 
 
-def file_hashes(root: str | os.PathLike[str], rels: Sequence[str], cache: ScanCache | None,
+def file_hashes(root: str | os.PathLike[str] | DeliveryRoot, rels: Sequence[str], cache: ScanCache | None,
                 real_paths: Mapping[str, str] | None = None) -> dict[str, str]:
     """SHA-256 of the files at ``rels`` under ``root``, from the cache where each is unchanged.
 
@@ -301,8 +314,11 @@ def file_hashes(root: str | os.PathLike[str], rels: Sequence[str], cache: ScanCa
     the read, so a file that changes while it is hashed misses next time.
     """
     from provenance.hashing import sha256_file
+    from provenance.scan.roots import DeliveryRoot
 
-    root_key = os.path.realpath(os.fspath(root))
+    if isinstance(root, DeliveryRoot) and root.remote:
+        return _object_hashes(root, rels, cache)
+    root_key = os.path.realpath(os.fspath(root.path if isinstance(root, DeliveryRoot) else root))
     entries = []
     for rel in rels:
         # A report path is printable; a name that is not UTF-8 is read at its real path.
@@ -313,4 +329,22 @@ def file_hashes(root: str | os.PathLike[str], rels: Sequence[str], cache: ScanCa
     fresh = [(e, sha256_file(e.abspath)) for e in entries if e.rel not in known]
     if cache is not None and fresh:
         cache.store_hashes(root_key, fresh)
+    return {**known, **{e.rel: digest for e, digest in fresh}}
+
+
+def _object_hashes(root: DeliveryRoot, rels: Sequence[str], cache: ScanCache | None) -> dict[str, str]:
+    """:func:`file_hashes` for objects: one metadata request per object, and each unknown one streamed."""
+    from provenance.scan.walk_fsspec import object_mtime_ns, object_tag
+
+    storage = root.storage
+    entries = []
+    for rel in rels:
+        path = root.path_of(rel)
+        info = storage.fs.info(path)  # type: ignore[union-attr]
+        entries.append(FileEntry(rel, path, int(info.get("size") or 0), object_mtime_ns(info), 0,
+                                 etag=object_tag(info)))
+    known = cache.hashes(root.key, entries) if cache is not None else {}
+    fresh = [(e, storage.sha256(e.abspath)) for e in entries if e.rel not in known]
+    if cache is not None and fresh:
+        cache.store_hashes(root.key, fresh)
     return {**known, **{e.rel: digest for e, digest in fresh}}

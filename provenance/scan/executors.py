@@ -2,18 +2,26 @@
 
 Scanners are CPU-bound Python (header walks, signature matching, PNG
 inflation) plus native c2pa, so on a local disk a process pool is what scales;
-threads only overlap I/O latency, which is what a NAS or SMB share needs.
-Both modes send chunks of files to workers and hand results back in the order
-they were asked for, so a report is the same whatever ``jobs`` is.
+threads only overlap I/O latency, which is what a NAS or SMB share needs; a
+Dask cluster (:mod:`provenance.scan.dask_executor`) is what scales past one
+machine. All of them receive chunks of tasks and hand results back in the
+order they were asked for, so a report is the same whatever ``jobs`` or the
+executor is.
+
+The seam is a *session* (one per command, shared by every root it scans) that
+makes *backends* (one per scan configuration). A backend submits a chunk and
+returns a future-like object (``done()``, ``result()``). :class:`TaskStream`
+only talks to that interface; :data:`SESSIONS` maps an executor name to its
+session, so adding an executor is one entry there, not a branch in the scan.
 
 Processes start through ``forkserver`` (``spawn`` where that is missing):
 c2pa-python must not be used across ``fork()``, and a fresh interpreter also
 keeps a parent's open SQLite cache and logging locks out of the workers. Each
 worker receives the registry once and builds its own C2PA readers.
 
-Any executor that maps a chunk function over chunks in order (a Dask client
-over fsspec later) can stand in for the two here: the unit of work is
-:func:`scan_chunk`, which only needs picklable tuples.
+A task is ``(path, rel, sidecars[, size])``: a local path or an object in the
+configured storage, never bytes. The unit of work is :func:`scan_chunk_counted`,
+which also returns the bytes each file cost (ranged, whole-object).
 """
 
 from __future__ import annotations
@@ -24,24 +32,27 @@ import os
 import pickle
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from provenance.models import FileScan
-from provenance.scan.file_scan import scan_path
 from provenance.knowledge.registry import ScannerRegistry
-from provenance.source import ScanOptions
+from provenance.models import FileScan
+from provenance.scan.file_scan import scan_path_counted
+from provenance.source import LOCAL, LocalStorage, ScanOptions
+from provenance.source.remote import FsspecStorage
 
 log = logging.getLogger(__name__)
 
-EXECUTORS = ("process", "thread")
 # A chunk is large enough to amortise a round trip to a worker (~0.1 ms) and
 # small enough that the last chunks do not leave one core idle for long.
 MAX_CHUNK = 64
-# Below this many files to read, starting workers costs more than it saves.
+# Below this many files to read, starting local workers costs more than it saves.
 MIN_PARALLEL_FILES = 200
 
-Task = tuple[str, str, tuple[tuple[str, str], ...]]  # (abspath, rel, sidecars)
+Task = tuple[Any, ...]  # (path, rel, sidecars) or (path, rel, sidecars, size)
+Counts = tuple[int, int]  # bytes read: (ranged, whole-object)
+ChunkResult = tuple[list[FileScan], list[Counts]]
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,7 @@ class WorkerConfig:
     registry: ScannerRegistry
     options: ScanOptions
     propagate_bugs: bool = False
+    storage: LocalStorage | FsspecStorage = field(default=LOCAL)
 
 
 def default_jobs() -> int:
@@ -59,10 +71,41 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def scan_chunk_counted(config: WorkerConfig, tasks: Sequence[Task]) -> ChunkResult:
+    scans: list[FileScan] = []
+    counts: list[Counts] = []
+    for task in tasks:
+        scan, count = scan_path_counted(task[0], task[1], config.registry, config.options, task[2],
+                                        propagate_bugs=config.propagate_bugs, storage=config.storage,
+                                        size=task[3] if len(task) > 3 else -1)
+        scans.append(scan)
+        counts.append((count.ranged, count.streamed))
+    return scans, counts
+
+
 def scan_chunk(config: WorkerConfig, tasks: Sequence[Task]) -> list[FileScan]:
-    return [scan_path(abspath, rel, config.registry, config.options, sidecars,
-                      propagate_bugs=config.propagate_bugs)
-            for abspath, rel, sidecars in tasks]
+    return scan_chunk_counted(config, tasks)[0]
+
+
+class ChunkFuture(Protocol):
+    def done(self) -> bool: ...
+    def result(self) -> ChunkResult: ...
+
+
+class Backend(Protocol):
+    def submit(self, chunk: Sequence[Task]) -> ChunkFuture: ...
+    def close(self) -> None: ...
+
+
+class Session(Protocol):
+    """What one command holds while it runs: local pools or a Dask client."""
+
+    workers: int  # parallel readers, for the window and chunk sizes
+    inline: bool  # read in this process (one local worker): no backend at all
+    min_files: int  # tasks waiting before a backend is worth starting
+
+    def backend(self, config: WorkerConfig, work: Callable[[WorkerConfig, list[Task]], ChunkResult]) -> Backend: ...
+    def close(self) -> None: ...
 
 
 _WORKER_CONFIG: WorkerConfig | None = None
@@ -73,129 +116,165 @@ def _init_worker(payload: bytes) -> None:
     _WORKER_CONFIG = pickle.loads(payload)
 
 
-def _scan_chunk_in_worker(tasks: Sequence[Task]) -> list[FileScan]:
+def _scan_chunk_in_worker(tasks: Sequence[Task]) -> ChunkResult:
     assert _WORKER_CONFIG is not None, "worker started without its configuration"
-    return scan_chunk(_WORKER_CONFIG, tasks)
+    return scan_chunk_counted(_WORKER_CONFIG, tasks)
+
+
+class _PoolBackend:
+    def __init__(self, pool: Executor, submit: Callable[[Executor, Sequence[Task]], ChunkFuture]) -> None:
+        self._pool = pool
+        self._submit = submit
+
+    def submit(self, chunk: Sequence[Task]) -> ChunkFuture:
+        return self._submit(self._pool, chunk)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class LocalSession:
+    """Process or thread pools on this machine, one per configuration, started when needed."""
+
+    min_files = MIN_PARALLEL_FILES
+
+    def __init__(self, kind: str, jobs: int) -> None:
+        self.kind = kind
+        self.workers = max(1, jobs)
+        self.inline = self.workers == 1
+
+    def backend(self, config: WorkerConfig, work: Callable[[WorkerConfig, list[Task]], ChunkResult]) -> Backend:
+        jobs = self.workers
+        if self.kind == "process":
+            try:
+                payload = pickle.dumps(config)
+            except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                log.warning("scanners cannot be sent to worker processes (%s); using threads", exc)
+            else:
+                methods = multiprocessing.get_all_start_methods()
+                context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+                pool: Executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                                     initializer=_init_worker, initargs=(payload,))
+                return _PoolBackend(pool, lambda p, chunk: p.submit(_scan_chunk_in_worker, chunk))
+        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="provenance-scan")
+        return _PoolBackend(pool, lambda p, chunk: p.submit(work, config, chunk))
+
+    def close(self) -> None:
+        pass
+
+
+def _dask_session(jobs: int, scheduler: str | None) -> Session:
+    from provenance.scan.dask_executor import DaskSession
+
+    return DaskSession(jobs, scheduler)
+
+
+SESSIONS: dict[str, Callable[[int, str | None], Session]] = {
+    "process": lambda jobs, scheduler: LocalSession("process", jobs),
+    "thread": lambda jobs, scheduler: LocalSession("thread", jobs),
+    "dask": _dask_session,
+}
+EXECUTORS = tuple(SESSIONS)
+
+
+def open_session(executor: str, jobs: int, scheduler: str | None = None) -> Session:
+    """The session for ``executor``; close it when the command is done."""
+    if executor not in SESSIONS:
+        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
+    return SESSIONS[executor](max(1, jobs), scheduler)
 
 
 def scan_tasks(tasks: Sequence[Task], config: WorkerConfig, jobs: int,
                executor: str = "process") -> Iterator[FileScan]:
     """One ``FileScan`` per task, in task order."""
-    if executor not in EXECUTORS:
-        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
-    jobs = max(1, jobs)
-    if jobs == 1 or len(tasks) < MIN_PARALLEL_FILES:
+    with TaskStream(config, jobs, executor) as stream:
         for start in range(0, len(tasks), MAX_CHUNK):
-            yield from scan_chunk(config, tasks[start : start + MAX_CHUNK])
-        return
-    chunk = max(1, min(MAX_CHUNK, len(tasks) // (jobs * 8)))
-    pool, submit = _start(config, jobs, executor)
-    try:
-        yield from _ordered(pool, submit, tasks, chunk, window=jobs * 4)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _start(config: WorkerConfig, jobs: int,
-           executor: str) -> tuple[Executor, Callable[[Executor, Sequence[Task]], Future[list[FileScan]]]]:
-    if executor == "process":
-        try:
-            payload = pickle.dumps(config)
-        except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            log.warning("scanners cannot be sent to worker processes (%s); using threads", exc)
-        else:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                       initializer=_init_worker, initargs=(payload,))
-            return pool, lambda p, chunk: p.submit(_scan_chunk_in_worker, chunk)
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="provenance-scan")
-    return pool, lambda p, chunk: p.submit(scan_chunk, config, chunk)
-
-
-def _ordered(pool: Executor, submit: Callable[[Executor, Sequence[Task]], Future[list[FileScan]]],
-             tasks: Sequence[Task], chunk: int, window: int) -> Iterator[FileScan]:
-    # A bounded window of chunks in flight: memory stays flat however many files
-    # there are, and results are drained in submission order.
-    in_flight: deque[Future[list[FileScan]]] = deque()
-    starts = iter(range(0, len(tasks), chunk))
-    for start in starts:
-        in_flight.append(submit(pool, tasks[start : start + chunk]))
-        if len(in_flight) >= window:
-            break
-    while in_flight:
-        results = in_flight.popleft().result()
-        nxt = next(starts, None)
-        if nxt is not None:
-            in_flight.append(submit(pool, tasks[nxt : nxt + chunk]))
-        yield from results
+            yield from stream.put(tasks[start : start + MAX_CHUNK])
+        yield from stream.finish()
 
 
 class TaskStream:
-    """Tasks that arrive a folder at a time, read by one long-lived pool; results in task order.
+    """Tasks that arrive a folder at a time, read by one long-lived backend; results in task order.
 
     :meth:`put` queues a folder's tasks and returns the results that are due;
-    :meth:`finish` returns the rest. At most ``jobs * 4`` chunks are in flight
-    (the window of :func:`scan_tasks`), so memory stays flat however long the
-    stream. Workers start only once ``MIN_PARALLEL_FILES`` tasks are waiting:
-    a small tree, or ``jobs == 1``, is read in this process. ``reader``
-    replaces the workers with a function called here, on each task.
+    :meth:`finish` returns the rest. At most ``workers * 4`` chunks are in
+    flight, so memory stays flat however long the stream. A local backend
+    starts only once ``MIN_PARALLEL_FILES`` tasks are waiting: a small tree, or
+    ``jobs == 1``, is read in this process. ``reader`` replaces the workers
+    with a function called here, on each task. ``session`` is shared by the
+    caller's other scans (and closed by the caller); without one, the stream
+    opens its own and closes it. ``on_counts`` receives, per file in task
+    order, the bytes read: (ranged, whole-object).
     """
 
     def __init__(self, config: WorkerConfig, jobs: int, executor: str = "process",
-                 reader: Callable[[object], FileScan] | None = None) -> None:
-        if executor not in EXECUTORS:
+                 reader: Callable[[Task], FileScan] | None = None, *, session: Session | None = None,
+                 scheduler: str | None = None, on_counts: Callable[[Counts], None] | None = None) -> None:
+        if executor not in SESSIONS:
             raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
         self._config = config
         self._jobs = max(1, jobs)
         self._executor = executor
+        self._scheduler = scheduler
         self._reader = reader
+        self._session = session
+        self._own_session = session is None
+        self._on_counts = on_counts
         self._waiting: list[Task] = []  # not yet submitted
-        self._in_flight: deque[Future[list[FileScan]]] = deque()
-        self._pool: Executor | None = None
-        self._submit: Callable[[Executor, Sequence[Task]], Future[list[FileScan]]] | None = None
+        self._in_flight: deque[ChunkFuture] = deque()
+        self._backend: Backend | None = None
 
     def put(self, tasks: Sequence[Task]) -> list[FileScan]:
         if self._reader is not None:
             return [self._reader(t) for t in tasks]
-        if self._jobs == 1:
-            return scan_chunk(self._config, tasks)
+        session = self._get_session()
+        if session.inline:
+            return self._take(scan_chunk_counted(self._config, tasks))
         self._waiting.extend(tasks)
-        if self._pool is None:
-            if len(self._waiting) < MIN_PARALLEL_FILES:
+        if self._backend is None:
+            if len(self._waiting) < session.min_files:
                 return []
-            self._pool, self._submit = _start(self._config, self._jobs, self._executor)
+            self._backend = session.backend(self._config, scan_chunk_counted)
         out: list[FileScan] = []
+        window = session.workers * 4
         while len(self._waiting) >= MAX_CHUNK:
             self._send(self._waiting[:MAX_CHUNK])
             del self._waiting[:MAX_CHUNK]
-            while len(self._in_flight) >= self._jobs * 4:
-                out += self._in_flight.popleft().result()
+            while len(self._in_flight) >= window:
+                out += self._take(self._in_flight.popleft().result())
         while self._in_flight and self._in_flight[0].done():
-            out += self._in_flight.popleft().result()
+            out += self._take(self._in_flight.popleft().result())
         return out
 
     def finish(self) -> list[FileScan]:
         """The results of every task still waiting or in flight."""
         waiting, self._waiting = self._waiting, []
-        if self._pool is None:
+        if not waiting and not self._in_flight:
+            return []
+        session = self._get_session()
+        if self._backend is None and waiting and len(waiting) >= session.min_files and not session.inline:
+            self._backend = session.backend(self._config, scan_chunk_counted)
+        if self._backend is None:
             out: list[FileScan] = []
             for start in range(0, len(waiting), MAX_CHUNK):
-                out += scan_chunk(self._config, waiting[start : start + MAX_CHUNK])
+                out += self._take(scan_chunk_counted(self._config, waiting[start : start + MAX_CHUNK]))
             return out
         # The tail in small chunks, so the last files spread over all workers.
-        chunk = max(1, min(MAX_CHUNK, len(waiting) // self._jobs))
+        chunk = max(1, min(MAX_CHUNK, len(waiting) // session.workers))
         for start in range(0, len(waiting), chunk):
             self._send(waiting[start : start + chunk])
         out = []
         while self._in_flight:
-            out += self._in_flight.popleft().result()
+            out += self._take(self._in_flight.popleft().result())
         return out
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
+        if self._own_session and self._session is not None:
+            self._session.close()
+            self._session = None
 
     def __enter__(self) -> TaskStream:
         return self
@@ -203,6 +282,18 @@ class TaskStream:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _get_session(self) -> Session:
+        if self._session is None:
+            self._session = open_session(self._executor, self._jobs, self._scheduler)
+        return self._session
+
+    def _take(self, result: ChunkResult) -> list[FileScan]:
+        scans, counts = result
+        if self._on_counts is not None:
+            for count in counts:
+                self._on_counts(count)
+        return scans
+
     def _send(self, chunk: Sequence[Task]) -> None:
-        assert self._pool is not None and self._submit is not None
-        self._in_flight.append(self._submit(self._pool, list(chunk)))
+        assert self._backend is not None
+        self._in_flight.append(self._backend.submit(list(chunk)))

@@ -7,7 +7,6 @@ import the tree runner or the executors, which import it.
 from __future__ import annotations
 
 import logging
-import os
 import traceback
 from collections.abc import Sequence
 
@@ -16,8 +15,9 @@ from provenance.knowledge.registry import ScannerRegistry
 from provenance.knowledge.sniff import sniff
 from provenance.models import NO_C2PA, C2paState, C2paStatus, Evidence, FileScan, ScanIssue
 from provenance.scan.libwarnings import MAX_NOTES, library_warnings
-from provenance.source import ByteSource, InputTooLarge, ScanInput, ScanOptions
+from provenance.source import LOCAL, ByteCount, ByteSource, InputTooLarge, LocalStorage, ScanInput, ScanOptions
 from provenance.source.noatime import FALLBACK_NOTE
+from provenance.source.remote import FsspecStorage
 
 log = logging.getLogger(__name__)
 
@@ -103,37 +103,72 @@ def scan_path(
     sidecars: Sequence[tuple[str, str]] = (),
     *,
     propagate_bugs: bool = False,
+    storage: LocalStorage | FsspecStorage = LOCAL,
+    size: int = -1,
 ) -> FileScan:
     """Open one file read-only and scan it; I/O failures become per-file errors."""
+    return scan_path_counted(path, rel, registry, options, sidecars, propagate_bugs=propagate_bugs,
+                             storage=storage, size=size)[0]
+
+
+def scan_path_counted(
+    path: str,
+    rel: str,
+    registry: ScannerRegistry,
+    options: ScanOptions,
+    sidecars: Sequence[tuple[str, str]] = (),
+    *,
+    propagate_bugs: bool = False,
+    storage: LocalStorage | FsspecStorage = LOCAL,
+    size: int = -1,
+) -> tuple[FileScan, ByteCount]:
+    """:func:`scan_path`, and the bytes it read: ``path`` is a local path or an object in ``storage``.
+
+    ``size`` is the size the walk listed; a remote object is opened with it, so
+    opening costs no request.
+    """
     side: dict[str, bytes] = {}
     side_errors: list[ScanIssue] = []
+    counts = ByteCount()
     for kind, side_path in sidecars:
         try:
-            with ByteSource.open(side_path) as sc:
-                side[kind] = sc.read_all(MAX_SIDECAR_BYTES)
+            side[kind] = storage.read_small(side_path, MAX_SIDECAR_BYTES)
+            counts.ranged += len(side[kind])
         except (OSError, InputTooLarge) as exc:
-            side_errors.append(ScanIssue("unreadable-sidecar", f"{os.path.basename(side_path)}: {exc}"))
+            side_errors.append(ScanIssue("unreadable-sidecar", f"{side_path.rpartition('/')[2]}: {exc}"))
     try:
-        source = ByteSource.open(path)
+        source = storage.open(path, size)
     except OSError as exc:
         return FileScan(media_type="application/octet-stream",
-                        errors=(ScanIssue("unreadable", f"cannot open: {exc.strerror or exc}"), *side_errors))
+                        errors=(ScanIssue("unreadable", f"cannot open: {exc.strerror or exc}"), *side_errors)), counts
     with source:
         try:
-            head = source.head
-        except OSError as exc:
-            return FileScan(media_type="application/octet-stream",
-                            errors=(ScanIssue("unreadable", f"cannot read: {exc.strerror or exc}"),))
-        item = ScanInput(path=rel, media_type=sniff(head), source=source, sidecars=side, options=options)
-        try:
-            result = scan_bytes(item, registry, propagate_bugs=propagate_bugs)
-        except OSError as exc:
-            return FileScan(media_type=item.media_type,
-                            errors=(ScanIssue("unreadable", f"read failed: {exc.strerror or exc}"),))
+            result, read_failed = _scan_source(source, rel, registry, options, side, propagate_bugs)
+        finally:
+            counts.ranged += source.counts.ranged
+            counts.streamed += source.counts.streamed
+    if read_failed:
+        return result, counts
     if side_errors:
         result = FileScan(result.media_type, result.evidence, result.c2pa, one_per_problem(result.errors + tuple(side_errors)),
                           result.notes)
     if not source.noatime:
         result = FileScan(result.media_type, result.evidence, result.c2pa, result.errors,
                           (*result.notes, FALLBACK_NOTE))
-    return result
+    return result, counts
+
+
+def _scan_source(source: ByteSource, rel: str, registry: ScannerRegistry, options: ScanOptions,
+                 side: dict[str, bytes], propagate_bugs: bool) -> tuple[FileScan, bool]:
+    """The scan, and whether reading the file itself failed (then sidecar errors are not added)."""
+    try:
+        head = source.head
+    except OSError as exc:
+        return FileScan(media_type="application/octet-stream",
+                        errors=(ScanIssue("unreadable", f"cannot read: {exc.strerror or exc}"),)), True
+    item = ScanInput(path=rel, media_type=sniff(head), source=source, sidecars=side, options=options)
+    try:
+        return scan_bytes(item, registry, propagate_bugs=propagate_bugs), False
+    except OSError as exc:
+        return FileScan(media_type=item.media_type,
+                        errors=(ScanIssue("unreadable", f"read failed: {exc.strerror or exc}"),)), True

@@ -19,13 +19,14 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from provenance import __version__
 from provenance.knowledge.dst import DST_TABLE, dst_term, dst_uri
 from provenance.hashing import is_sha256_hex, open_read_only, sha256_file
+from provenance.source import InputTooLarge
 from provenance.models import Confidence, Evidence, ScanIssue, Signal, trim
 from provenance.scan.walk import PACKAGE_MANIFEST_NAME, FileEntry
 
@@ -258,11 +259,16 @@ def parse_manifest(data: bytes, max_entries: int = MAX_ENTRIES) -> PackageManife
 
 
 def load_manifest(path: str | os.PathLike[str], *, max_bytes: int = MAX_MANIFEST_BYTES,
-                  max_entries: int = MAX_ENTRIES) -> PackageManifest:
-    """Read and validate a manifest file. Never raises for bad content or I/O."""
+                  max_entries: int = MAX_ENTRIES,
+                  read: Callable[[str, int], bytes] | None = None) -> PackageManifest:
+    """Read and validate a manifest file. Never raises for bad content or I/O.
+
+    ``read(path, limit)`` replaces the local read (an object store's ranged
+    read); it raises ``InputTooLarge`` over the limit.
+    """
     try:
-        data = _read_bounded(path, max_bytes)
-    except _TooLarge:
+        data = read(os.fspath(path), max_bytes) if read is not None else _read_bounded(path, max_bytes)
+    except (_TooLarge, InputTooLarge):
         return _invalid(f"larger than the {max_bytes}-byte limit")
     except OSError as exc:
         return _invalid(f"cannot read: {exc.strerror or exc}")
@@ -293,7 +299,9 @@ def check_manifest(
 class ManifestChecker:
     """:func:`check_manifest` a folder at a time: :meth:`check` each folder's files, then :meth:`finish`."""
 
-    def __init__(self, manifest: PackageManifest) -> None:
+    def __init__(self, manifest: PackageManifest, hasher: Callable[[str], str] = sha256_file) -> None:
+        # ``hasher``: SHA-256 of a file by its walk path (an object store streams it instead).
+        self._hasher = hasher
         self._by_path: dict[str, list[ManifestEntry]] = {}
         for entry in manifest.entries:
             self._by_path.setdefault(entry.path, []).append(entry)
@@ -341,7 +349,7 @@ class ManifestChecker:
                                                       f"{entry.size} in {PACKAGE_MANIFEST_NAME}", SCANNER_ID))
         else:
             try:
-                actual = sha256_file(target.abspath)
+                actual = self._hasher(target.abspath)
             except OSError as exc:
                 self._problems.append(ScanIssue(UNVERIFIED, f"{shown}: cannot hash to check {PACKAGE_MANIFEST_NAME}: "
                                                             f"{exc.strerror or exc}", SCANNER_ID))

@@ -8,11 +8,14 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from provenance import __version__
 from provenance.scan.cache import ScanCache, scan_version
 from provenance.scan.manifest import ManifestCheck, ManifestChecker, load_manifest
-from provenance.scan.executors import TaskStream, WorkerConfig
+from provenance.scan.executors import Counts, Session, TaskStream, WorkerConfig
+from provenance.scan.roots import DeliveryRoot, parse_root
+from provenance.scan.walk_fsspec import FsspecTreeWalk
 from provenance.models import (
     NO_C2PA,
     Asset,
@@ -41,10 +44,12 @@ class ScanSettings:
     options: ScanOptions = field(default_factory=ScanOptions)
     follow_symlinks: bool = False
     jobs: int = 1  # worker count; the CLI defaults it to the usable cores
-    executor: str = "process"  # "process" for CPU (local disks), "thread" for latency-bound network storage
+    executor: str = "process"  # "process" for CPU (local disks), "thread" for latency-bound network storage, "dask"
     propagate_bugs: bool = False
     # Globs of files never grouped into sequences (the policy's sequences.no_grouping, scan --no-grouping).
     no_grouping: tuple[str, ...] = ()
+    scheduler: str | None = None  # a Dask scheduler address for executor "dask"; None starts a LocalCluster
+    storage_options: tuple[tuple[str, Any], ...] = ()  # fsspec options for URL roots (endpoint_url, ...)
 
 
 FileScanner = Callable[[FileEntry], FileScan]
@@ -76,7 +81,7 @@ class _Folder:
 
 
 def scan_tree(
-    root: str | os.PathLike[str],
+    root: str | os.PathLike[str] | DeliveryRoot,
     registry: ScannerRegistry,
     settings: ScanSettings | None = None,
     *,
@@ -84,6 +89,8 @@ def scan_tree(
     extra_evidence: Callable[[Sequence[FileEntry], str], Mapping[str, Iterable[Evidence]]] | None = None,
     cache: ScanCache | None = None,
     progress: Progress | None = None,
+    session: Session | None = None,
+    on_counts: Callable[[Counts], None] | None = None,
 ) -> ScanReport:
     """Walk ``root``, scan every file, group frame sequences, decide verdicts.
 
@@ -100,15 +107,23 @@ def scan_tree(
     The package manifest at the root is always read: its declarations join
     the files' evidence before grouping, its integrity results land in
     ``findings`` and its read failures in ``problems``.
+
+    ``root`` is a folder or an fsspec URL (see :mod:`provenance.scan.roots`).
+    ``session`` is an executor session shared with the caller's other scans
+    (one Dask cluster for several roots); ``on_counts`` receives the bytes each
+    file read cost, (ranged, whole-object), for files actually read.
     """
     settings = settings or ScanSettings()
-    root_abs = os.path.abspath(os.fspath(root))
-    root_key = os.path.realpath(os.fspath(root))
-    tree = TreeWalk(root, follow_symlinks=settings.follow_symlinks)
+    where = root if isinstance(root, DeliveryRoot) else parse_root(root, dict(settings.storage_options))
+    root_abs = where.display
+    root_key = where.key
+    tree = where.walk(settings.follow_symlinks)
     report = progress or (lambda done, total: None)
     version = scan_version(registry, settings.options) if cache is not None else ""
-    config = WorkerConfig(registry, settings.options, settings.propagate_bugs)
-    reader = None if file_scanner is None else (lambda task: file_scanner(task[3]))
+    config = WorkerConfig(registry, settings.options, settings.propagate_bugs, where.storage)
+    reader = None if file_scanner is None else (lambda task: file_scanner(task[4]))
+    if cache is not None and isinstance(tree, FsspecTreeWalk):
+        cache.sidecar_signature = tree.sidecar_signature
 
     manifest: ManifestChecker | None = None
     manifest_loaded = False
@@ -123,19 +138,19 @@ def scan_tree(
         if not manifest_loaded:  # the root comes first, so its manifest is known by now
             manifest_loaded = True
             if tree.package_manifest is not None:
-                manifest = ManifestChecker(load_manifest(tree.package_manifest))
+                manifest = _load_manifest(tree.package_manifest, where)
         scans = folder.scans
         # Per-file declarations are merged before grouping, so a declaration on
         # frames 1040-1060 becomes its own segment of the sequence.
         if manifest is not None:
             _merge_evidence(scans, manifest.check(folder.files))
         if extra_evidence is not None:
-            _merge_evidence(scans, extra_evidence(folder.files, os.fspath(root)))
+            _merge_evidence(scans, extra_evidence(folder.files, where.path))
         if folder.files:
             note_phase(progress, "scanning", os.path.dirname(folder.files[0].rel) or ".")
         assets.extend(assemble(g, scans) for g in group_files(folder.files, settings.no_grouping))
         for entry in folder.files:
-            if entry.abspath != os.path.join(root_abs, entry.rel):
+            if entry.abspath != where.path_of(entry.rel):
                 real_paths[entry.rel] = entry.abspath
 
     def deliver(results: list[FileScan]) -> None:
@@ -168,12 +183,13 @@ def scan_tree(
                 finish_folder(folder)
                 continue
             waiting.append(folder)
-            deliver(stream.put([(e.abspath, e.rel, e.sidecars, e) if reader else (e.abspath, e.rel, e.sidecars)
+            deliver(stream.put([(e.abspath, e.rel, e.sidecars, e.size, e) if reader else (e.abspath, e.rel, e.sidecars, e.size)
                                 for e in to_read]))
         report(counts[0], -1)
 
     report(0, -1)
-    with TaskStream(config, settings.jobs, settings.executor, reader) as stream:
+    with TaskStream(config, settings.jobs, settings.executor, reader, session=session,
+                    scheduler=settings.scheduler, on_counts=on_counts) as stream:
         pending: list[list[FileEntry]] = []
         pending_files = 0
         for batch in tree.directories():
@@ -194,7 +210,7 @@ def scan_tree(
         cache.flush()
     report(counts[1], counts[1])
     if not manifest_loaded and tree.package_manifest is not None:
-        manifest = ManifestChecker(load_manifest(tree.package_manifest))
+        manifest = _load_manifest(tree.package_manifest, where)
     skipped = tree.skipped
     check = manifest.finish({s.path: s.reason for s in skipped}) if manifest is not None else ManifestCheck()
     assets.sort(key=lambda a: a.path)
@@ -210,6 +226,12 @@ def scan_tree(
         trust=trust_in_use(settings.options.default_trust, settings.options.trust_anchors_pem),
         real_paths=real_paths,
     )
+
+
+def _load_manifest(path: str, where: DeliveryRoot) -> ManifestChecker:
+    if not where.remote:
+        return ManifestChecker(load_manifest(path))
+    return ManifestChecker(load_manifest(path, read=where.storage.read_small), hasher=where.storage.sha256)
 
 
 def _merge_evidence(scans: dict[str, FileScan], extra: Mapping[str, Iterable[Evidence]]) -> None:

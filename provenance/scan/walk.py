@@ -42,6 +42,7 @@ class FileEntry:
     # ctime cannot be set back by a user (mtime can, with touch -r), so the cache keys on it too.
     ctime_ns: int = 0
     notes: tuple[str, ...] = ()  # said on the asset: its folder was listed without O_NOATIME
+    etag: str = ""  # an object's ETag and version id, as listed (object storage only)
 
 
 @dataclass(frozen=True)

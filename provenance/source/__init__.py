@@ -20,10 +20,24 @@ HEAD_BYTES = 64 * 1024
 TAIL_BYTES = 64 * 1024
 
 
-class ByteSource:
-    """Random access to one file's bytes, never writable."""
+@dataclass(slots=True)
+class ByteCount:
+    """Bytes one file cost a scan: ranged reads, and whole-object reads through :meth:`ByteSource.stream`."""
 
-    def __init__(self, raw: BinaryIO, size: int, name: str = "") -> None:
+    ranged: int = 0
+    streamed: int = 0
+
+
+class ByteSource:
+    """Random access to one file's bytes, never writable.
+
+    ``counts`` tallies the bytes read (for a remote object: fetched), so a
+    benchmark can show what a scan costs per file. ``count_reads=False`` is for
+    a raw reader that counts its own fetches.
+    """
+
+    def __init__(self, raw: BinaryIO, size: int, name: str = "", *,
+                 counts: ByteCount | None = None, count_reads: bool = True) -> None:
         self._raw = raw
         self.size = size
         self.name = name
@@ -31,6 +45,8 @@ class ByteSource:
         self._tail: bytes | None = None
         # False when O_NOATIME was refused (another user's file): reading may move its atime.
         self.noatime = True
+        self.counts = counts if counts is not None else ByteCount()
+        self._count_reads = count_reads
 
     @classmethod
     def from_bytes(cls, data: bytes, name: str = "<bytes>") -> ByteSource:
@@ -72,6 +88,8 @@ class ByteSource:
                 break
             chunks.append(chunk)
             length -= len(chunk)
+            if self._count_reads:
+                self.counts.ranged += len(chunk)
         return b"".join(chunks)
 
     @property
@@ -99,7 +117,7 @@ class ByteSource:
         For libraries (mutagen, c2pa-python, Pillow) that want a stream.
         """
         self._raw.seek(0)
-        return _ReadOnlyView(self._raw)
+        return _ReadOnlyView(self._raw, self.counts if self._count_reads else None)
 
 
 class InputTooLarge(Exception):
@@ -112,8 +130,9 @@ class InputTooLarge(Exception):
 class _ReadOnlyView(io.RawIOBase):
     """Seekable, readable, and explicitly not writable."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: BinaryIO, counts: ByteCount | None = None) -> None:
         self._raw = raw
+        self._counts = counts
 
     def readable(self) -> bool:
         return True
@@ -125,13 +144,16 @@ class _ReadOnlyView(io.RawIOBase):
         return False
 
     def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
-        data = self._raw.read(len(buffer))
+        data = self.read(len(buffer))
         n = len(data)
         buffer[:n] = data
         return n
 
     def read(self, size: int = -1) -> bytes:
-        return self._raw.read(size)
+        data = self._raw.read(size)
+        if self._counts is not None:
+            self._counts.streamed += len(data)
+        return data
 
     def seek(self, offset: int, whence: int = 0) -> int:
         return self._raw.seek(offset, whence)
@@ -166,3 +188,34 @@ class ScanInput:
     @property
     def size(self) -> int:
         return self.source.size
+
+
+class LocalStorage:
+    """Files on a local or network disk; :mod:`provenance.source.remote` has the fsspec twin.
+
+    The executors hand this (or the remote one) to workers with each task, so a
+    worker opens a path or a URL the same way: ``open``, ``read_small``, ``sha256``.
+    """
+
+    remote = False
+
+    def open(self, path: str, size: int) -> ByteSource:
+        return ByteSource.open(path)
+
+    def read_small(self, path: str, limit: int) -> bytes:
+        with ByteSource.open(path) as source:
+            return source.read_all(limit)
+
+    def sha256(self, path: str) -> str:
+        from provenance.hashing import sha256_file
+
+        return sha256_file(path)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LocalStorage)
+
+    def __hash__(self) -> int:
+        return hash(LocalStorage)
+
+
+LOCAL = LocalStorage()
