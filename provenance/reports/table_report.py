@@ -29,10 +29,9 @@ def render(data: dict[str, Any]) -> str:
 
 
 def approvals_block(data: dict[str, Any]) -> list[str]:
-    """Each applied approval in full, under the table: the row has room for its reference only."""
+    """Each applied approval in full, one line under the table: the row has room for its reference only."""
     out = []
     for m in distinct_approvals(data["assets"]):
-        first, *rest = approval_detail(m)
-        out.append(f"approval {one_line(first, 120)}")
-        out += [f"    {one_line(line, 160)}" for line in rest]
+        _, _, *rest = approval_detail(m)  # reference line and use/categories are in the rows already
+        out.append(f"{m.get('ref')}: " + one_line("; ".join(rest), 400))
     return ([""] + out + [""]) if out else []
