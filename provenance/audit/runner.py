@@ -156,7 +156,8 @@ def read_ledger(cli_value: str | os.PathLike[str] | None, policy_ledger: Path | 
             verdict = ledger.verify(approvers=trust.by_key)
             problems = tuple(str(p) for p in verdict.problems)
             try:
-                approvals = ledger.approvals()
+                # An intact ledger's table equals the replayed state verify just built: use that.
+                approvals = list(verdict.replayed) if verdict.ok else ledger.approvals()
             except (LedgerError, ValueError, KeyError, TypeError) as exc:
                 approvals = []
                 problems += (f"approvals table unreadable ({exc}); no approval could be applied",)

@@ -27,7 +27,7 @@ class _Node:
 
     def __init__(self) -> None:
         self.children: dict[str, _Node] = {}
-        self.globs: list[tuple[str, int]] = []  # (glob, approval number)
+        self.globs: list[tuple[str, str, int]] = []  # (literal start of the rest, glob, approval number)
 
 
 class ApprovalIndex:
@@ -59,11 +59,17 @@ class ApprovalIndex:
     def _add_glob(self, glob: str, number: int) -> None:
         node = self._root
         parts = glob.split("/")
+        depth = 0
         for part in parts[:-1]:  # the last part names files; a literal one still needs the full test
             if _META.search(part):
                 break
             node = node.children.setdefault(part, _Node())
-        node.globs.append((glob, number))
+            depth += 1
+        # What the rest of a path must start with (up to the first wildcard): a cheap
+        # test that spares most globs in a busy folder their regular expression.
+        rest = "/".join(parts[depth:])
+        found = _META.search(rest)
+        node.globs.append((rest[:found.start()] if found else rest, glob, number))
 
     def _glob_hits(self, path: str) -> set[int]:
         hits: set[int] = set()
@@ -72,9 +78,11 @@ class ApprovalIndex:
         for depth in range(len(parts) + 1):
             if node is None:
                 break
-            for glob, number in node.globs:
-                if number not in hits and self._pattern(glob).fullmatch(path):
-                    hits.add(number)
+            if node.globs:
+                rest = "/".join(parts[depth:])
+                for start, glob, number in node.globs:
+                    if rest.startswith(start) and number not in hits and self._pattern(glob).fullmatch(path):
+                        hits.add(number)
             node = node.children.get(parts[depth]) if depth < len(parts) else None
         return hits
 

@@ -314,6 +314,9 @@ class VerifyResult:
     signatures: tuple[tuple[str, str], ...] = ()
     # ref -> what its signatures are worth (see Approval.signature).
     trust: dict[str, str] = field(default_factory=dict, compare=False)
+    # The approvals as replayed from the events, by ref: when ``ok``, the same as the
+    # approvals table, so a reader that verified need not read and parse the table again.
+    replayed: tuple[Approval, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def checkpoint(self) -> str:

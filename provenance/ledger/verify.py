@@ -78,7 +78,8 @@ def verify_ledger(db: Any, expect_head: str | None = None, *, checkpoint: str | 
     if len(problems) > MAX_PROBLEMS:
         problems[MAX_PROBLEMS:] = [f"... and {len(problems) - MAX_PROBLEMS} more problems"]
     trust = {state[key].ref: value for key, value in replay.trust.items() if key in state}
-    return VerifyResult(not problems, count, head, tuple(problems), replay.summary(), trust)
+    replayed = tuple(sorted(state.values(), key=lambda a: a.ref))
+    return VerifyResult(not problems, count, head, tuple(problems), replay.summary(), trust, replayed)
 
 
 def _ranges(numbers: list[int]) -> str:
