@@ -8,7 +8,15 @@ from pathlib import Path
 import click
 
 from provenance.errors import ProvenanceError
-from provenance.tagging.identity import ANCHOR_FILE, CHAIN_FILE, KEY_FILE, Identity, create_identity, load_identity
+from provenance.tagging.identity import (
+    ANCHOR_FILE,
+    CHAIN_FILE,
+    KEY_FILE,
+    Identity,
+    anchor_fingerprint,
+    create_identity,
+    load_identity,
+)
 from provenance.tagging import (
     C2paMode,
     TagJob,
@@ -55,6 +63,9 @@ def identity_init(directory: Path, name: str | None) -> None:
     click.echo(f"  private key   {directory / KEY_FILE} (mode 0600: never share it)")
     click.echo(f"  chain         {directory / CHAIN_FILE}")
     click.echo(f"  trust anchor  {directory / ANCHOR_FILE} (send this to recipients)")
+    click.echo(f"  root SHA-256  {anchor_fingerprint(identity)}")
+    click.echo("read the root fingerprint to each recipient over the phone; they compare it with "
+               f"`openssl x509 -in {ANCHOR_FILE} -noout -fingerprint -sha256`")
 
 
 @click.command(
@@ -68,7 +79,8 @@ def identity_init(directory: Path, name: str | None) -> None:
 @click.option("--from", "from_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="CSV of export rows: file,source_type,tool,approval,prompt_info (file relative to the CSV).")
 @click.option("--source-type", help="IPTC DigitalSourceType term, e.g. trainedAlgorithmicMedia.")
-@click.option("--tool", help='Generative tool as "NAME VERSION", e.g. "VendorGen 2.1".')
+@click.option("--tool", help='Generative tool, "NAME [VERSION]", e.g. "VendorGen 2.1" or "Midjourney"; the last '
+                             'word is the version only if it starts with a digit (or v and a digit).')
 @click.option("--approval", help="Reference of the written approval (ticket, email Message-ID, contract clause).")
 @click.option("--prompt-info", help="Short description of the prompt or use (IPTC AIPromptInformation).")
 @click.option("--c2pa", "c2pa_mode", type=click.Choice(["embed", "sidecar", "off"]),

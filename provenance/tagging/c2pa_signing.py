@@ -71,7 +71,8 @@ def build_manifest(
     entry: dict[str, Any] = {
         "action": action,
         "digitalSourceType": source_type,
-        "softwareAgent": {"name": tool_name, "version": tool_version},
+        # A tool named without a version gets no empty version field.
+        "softwareAgent": {"name": tool_name, **({"version": tool_version} if tool_version else {})},
     }
     if parameters:
         entry["parameters"] = parameters
@@ -143,6 +144,20 @@ def sign_asset(
         raise UsageError(f"c2pa cannot sign {mime}: {exc}; use a .c2pa sidecar") from exc
     except c2pa.C2paError as exc:
         raise InputError("c2pa-sign-failed", f"{os.path.basename(src_path)}: {exc}") from exc
+
+
+def written_actions(source_type: str, action: str, has_parent: bool) -> list[str]:
+    """The actions the signed manifest really carries: what a tagger must tell its user.
+
+    With a parent manifest, ``c2pa.created`` is written as ``c2pa.opened`` and an edit
+    is preceded by ``c2pa.opened`` (see :func:`with_parent`).
+    """
+    definition = build_manifest(source_type, "tool", "", action=action)
+    if has_parent:
+        definition = with_parent(definition)
+    return [str(a.get("action")) for assertion in definition["assertions"]
+            if str(assertion.get("label", "")).startswith("c2pa.actions")
+            for a in assertion["data"]["actions"]]
 
 
 def with_parent(definition: dict[str, Any]) -> dict[str, Any]:

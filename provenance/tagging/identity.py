@@ -276,3 +276,12 @@ def _write_new(path: Path, data: bytes, mode: int) -> None:
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     os.chmod(path, mode)  # the umask may have narrowed or (for the key) must never widen it
+
+
+def anchor_fingerprint(identity: Identity) -> str:
+    """SHA-256 of the root certificate, as ``AB:CD:…``, the way `openssl x509 -fingerprint -sha256` prints it.
+
+    Read to the recipient out of band (a phone call), it proves the trust anchor they received is yours.
+    """
+    root = x509.load_pem_x509_certificate(identity.anchor_pem)
+    return ":".join(f"{b:02X}" for b in root.fingerprint(hashes.SHA256()))

@@ -21,6 +21,7 @@ from provenance.knowledge.sniff import sniff
 
 from . import formats
 from .atomic import refuse_symlink
+from .c2pa_signing import written_actions
 from .spec import C2paMode, Declaration, TagConflict, TagError, make_declaration
 
 HEAD_BYTES = 64 * 1024
@@ -69,7 +70,8 @@ def plan_file(job: TagJob, mode: C2paMode, *, force: bool, embeddable: bool) -> 
     _check_existing(path, family, media_type, job.declaration, placement, force)
 
     has_parent = placement is not Placement.OFF and embeddable and has_manifest(path, media_type)
-    action = job.declaration.action(has_parent)
+    # What the signed manifest will really say (c2pa.opened when a parent manifest is opened).
+    action = " + ".join(written_actions(job.declaration.source_type, job.declaration.action(has_parent), has_parent))
     writes = [formats.describe(family, media_type, path)]
     parent = "; the existing manifest becomes the parent ingredient" if has_parent else ""
     if placement is Placement.EMBED:

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from provenance.knowledge.dst import DST_TABLE, dst_term, dst_uri
+from provenance.knowledge.verdict import is_version
 from provenance.errors import ProvenanceError, UsageError
 from provenance.models import Signal
 
@@ -79,11 +80,18 @@ def parse_source_type(value: str) -> str:
 
 
 def parse_tool(value: str) -> tuple[str, str]:
-    """``"VendorGen 2.1"`` -> (``VendorGen``, ``2.1``); the version is the last word."""
-    name, _, version = (value or "").strip().rpartition(" ")
-    if not name.strip() or not version or not any(ch.isdigit() for ch in version):
-        raise UsageError(f'--tool must be "NAME VERSION" (got {value!r}); e.g. --tool "VendorGen 2.1"')
-    return name.strip(), version
+    """``"VendorGen 2.1"`` -> (``VendorGen``, ``2.1``); ``"Adobe Firefly"`` -> (``Adobe Firefly``, ``""``).
+
+    The last word is the version only when it starts with a digit, or with ``v`` and a digit
+    (``2.1``, ``v6``): a tool name alone, even of several words, is accepted as it is.
+    """
+    text = " ".join((value or "").split())
+    if not text:
+        raise UsageError('--tool needs the generative tool\'s name, e.g. --tool "VendorGen 2.1" or --tool Midjourney')
+    name, _, last = text.rpartition(" ")
+    if name and is_version(last):
+        return name, last
+    return text, ""
 
 
 def make_declaration(source_type: str, tool: str, approval: str | None = None,
