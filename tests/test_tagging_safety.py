@@ -132,7 +132,7 @@ def test_bulk_tagging_from_csv(tmp_path: Path, identity_dir: Path) -> None:
 
 @pytest.mark.parametrize("args, message", [
     (["--source-type", "aiMagic", "--tool", "X 1"], "unknown --source-type 'aiMagic'"),
-    (["--source-type", "trainedAlgorithmicMedia", "--tool", "X"], '--tool must be "NAME VERSION"'),
+    (["--source-type", "trainedAlgorithmicMedia", "--tool", " "], "--tool needs the generative tool's name"),
     (["--source-type", "trainedAlgorithmicMedia"], "--source-type and --tool are required"),
 ])
 def test_bad_input_is_one_line_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
