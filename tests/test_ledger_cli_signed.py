@@ -108,7 +108,7 @@ def test_require_signed_counts_only_trusted_signatures_and_only_from_outside_the
         result = CliRunner().invoke(cli, ["audit", str(delivery), "--ledger", str(ledger), "--format", "json",
                                           "--no-cache", *extra])
         assert result.exit_code in (0, 1), result.output
-        return json.loads(result.output)
+        return json.loads(result.stdout)
 
     # Without a trusted policy the delivery's own require_signed/approvers do not count: approved as before.
     assert audit()["assets"][0]["status"] == "approved"
@@ -134,7 +134,7 @@ def test_audit_report_checkpoint_proves_the_ledger_only_grew(tmp_path: Path):
            "--approver", "Dana Reyes"))
     report = CliRunner().invoke(cli, ["audit", str(delivery), "--ledger", str(ledger), "--format", "json",
                                       "--no-cache"])
-    checkpoint = json.loads(report.output)["ledger"]["checkpoint"]
+    checkpoint = json.loads(report.stdout)["ledger"]["checkpoint"]
     assert checkpoint.startswith("2:")
     ok(run(ledger, "add", "--ref", "A-2", "--path", "other.png", "--category", "final-deliverable",
            "--approver", "Dana Reyes"))
