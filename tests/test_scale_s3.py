@@ -194,3 +194,28 @@ def test_without_s3fs_an_s3_root_names_the_extra(tmp_path: Path) -> None:
     line = _one_line_exit_2(["scan", "s3://deliveries/ep101/", "--no-cache"],
                             env=_env(PYTHONPATH=f"{tmp_path}:{REPO}"))
     assert "pip install 'provenance[s3]'" in line
+
+
+def test_the_cache_keys_objects_on_their_etag(s3fs_client: object, s3_endpoint: str, tmp_path: Path) -> None:
+    from provenance.scan.cache import ScanCache
+    from provenance.scan.render import scan_json_chunks
+
+    png = (REPO / "sample_assets/reference/moodboard_city.png").read_bytes()
+    s3fs_client.mkdir("cached")  # type: ignore[attr-defined]
+    s3fs_client.pipe({f"cached/d/shot.{n}.png": png for n in range(1001, 1006)})  # type: ignore[attr-defined]
+    s3fs_client.pipe({"cached/d/still.png": png})  # type: ignore[attr-defined]
+    where = parse_root("s3://cached/d", {"endpoint_url": s3_endpoint})
+
+    def scan() -> tuple[str, ScanCache]:
+        with ScanCache(tmp_path / "cache.sqlite3") as cache:
+            report = scan_tree(where, default_registry(), ScanSettings(jobs=1), cache=cache)
+        return "".join(scan_json_chunks(report)), cache
+
+    cold, first = scan()
+    assert first.misses == 6
+    warm, second = scan()
+    assert warm == cold and (second.hits, second.misses) == (0, 0)  # the folder's assets, reused whole
+    # Same size, other bytes: a new ETag, so that object (and only it) is read again.
+    s3fs_client.pipe_file("cached/d/still.png", png[:-16] + b"\0" * 16)  # type: ignore[attr-defined]
+    _, third = scan()
+    assert third.misses == 1 and third.hits == 5

@@ -32,7 +32,7 @@ from provenance.scan.walk import FileEntry
 if TYPE_CHECKING:
     from provenance.scan.roots import DeliveryRoot
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # A file modified within this long before it was read may be modified again
 # within the same mtime tick without its key changing (coarse timestamps: ext4
 # ~4 ms, FAT 2 s, some NAS 1 s). Such rows are stored but never trusted, so the
@@ -69,6 +69,13 @@ CREATE TABLE IF NOT EXISTS file_state (
     sha256 TEXT,
     read_ns INTEGER NOT NULL,  -- when this scan began: no read of the file was earlier
     PRIMARY KEY (root, rel)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS folder_state (
+    root TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    listing TEXT NOT NULL,  -- see provenance.scan.folder_cache.listing_key
+    assets TEXT NOT NULL,
+    PRIMARY KEY (root, folder)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -150,6 +157,8 @@ class ScanCache:
         self.misses = 0
         # How sidecars are identified: a stat on disk; an object walk passes its listing's details.
         self.sidecar_signature: Callable[[FileEntry], str] = sidecar_signature
+        self._folders: list[tuple[str, str, str, str]] = []
+        self.started_ns = self._started_ns
 
     def _migrate(self) -> None:
         # A disposable cache: a database from another schema is emptied, not converted.
@@ -159,7 +168,8 @@ class ScanCache:
             value = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             found = value[0] if value else None
         if found != str(SCHEMA_VERSION):
-            self._db.executescript("DROP TABLE IF EXISTS file_state; DROP TABLE IF EXISTS meta;")
+            self._db.executescript("DROP TABLE IF EXISTS file_state; DROP TABLE IF EXISTS folder_state; "
+                                   "DROP TABLE IF EXISTS meta;")
             self._db.executescript(_SCHEMA)
             self._db.execute("INSERT INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
 
@@ -204,6 +214,12 @@ class ScanCache:
             self.flush()
 
     def flush(self) -> None:
+        if self._folders:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.executemany("INSERT OR REPLACE INTO folder_state (root, folder, listing, assets) "
+                                     "VALUES (?, ?, ?, ?)", self._folders)
+            self._folders.clear()
         if not self._pending:
             return
         with self._db:
@@ -222,6 +238,24 @@ class ScanCache:
                 self._pending,
             )
         self._pending.clear()
+
+    def folders(self, root: str, keys: dict[str, str]) -> dict[str, str]:
+        """The stored assets (text) of those folders whose listing key is still ``keys[folder]``."""
+        found: dict[str, str] = {}
+        names = list(keys)
+        for start in range(0, len(names), _LOOKUP_BATCH):
+            part = names[start : start + _LOOKUP_BATCH]
+            marks = ",".join("?" * len(part))
+            query = f"SELECT folder, listing, assets FROM folder_state WHERE root = ? AND folder IN ({marks})"  # noqa: S608
+            for folder, listing, assets in self._db.execute(query, (root, *part)):
+                if listing == keys[folder]:
+                    found[folder] = assets
+        return found
+
+    def store_folder(self, root: str, folder: str, listing: str, assets: str) -> None:
+        self._folders.append((root, folder, listing, assets))
+        if len(self._folders) >= 200:
+            self.flush()
 
     def hashes(self, root: str, entries: Sequence[FileEntry]) -> dict[str, str]:
         """Cached SHA-256 of those ``entries`` whose (size, mtime_ns, inode) still match."""

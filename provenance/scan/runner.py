@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provenance import __version__
-from provenance.scan.cache import ScanCache, scan_version
+from provenance.scan import folder_cache
+from provenance.scan.cache import RACY_NS, ScanCache, cacheable, scan_version
 from provenance.scan.manifest import ManifestCheck, ManifestChecker, load_manifest
 from provenance.scan.executors import Counts, Session, TaskStream, WorkerConfig
 from provenance.scan.roots import DeliveryRoot, parse_root
@@ -77,6 +78,7 @@ class _Folder:
     files: list[FileEntry]
     scans: dict[str, FileScan]
     to_read: list[FileEntry]
+    key: str | None = None  # its listing key, when its assets may be kept (see folder_cache)
     filled: int = 0
 
 
@@ -148,7 +150,10 @@ def scan_tree(
             _merge_evidence(scans, extra_evidence(folder.files, where.path))
         if folder.files:
             note_phase(progress, "scanning", os.path.dirname(folder.files[0].rel) or ".")
+        start = len(assets)
         assets.extend(assemble(g, scans) for g in group_files(folder.files, settings.no_grouping))
+        if folder.key is not None and cache is not None and all(cacheable(s) for s in scans.values()):
+            cache.store_folder(root_key, _folder_of(folder.files), folder.key, folder_cache.encode(assets[start:]))
         for entry in folder.files:
             if entry.abspath != where.path_of(entry.rel):
                 real_paths[entry.rel] = entry.abspath
@@ -173,11 +178,16 @@ def scan_tree(
                 finish_folder(folder)
 
     def look_up(folders: list[list[FileEntry]], stream: TaskStream) -> None:
+        keys = _listing_keys(folders) if whole_folders() else {}
+        kept = cache.folders(root_key, keys) if cache is not None and keys else {}
+        if kept:
+            folders = [files for files in folders if not _take_folder(files, kept)]
         batch = [e for files in folders for e in files]
         hits = cache.lookup(root_key, batch, version) if cache is not None else {}
         for files in folders:
             to_read = [e for e in files if e.rel not in hits]
-            folder = _Folder(files, {e.rel: hits[e.rel] for e in files if e.rel in hits}, to_read)
+            folder = _Folder(files, {e.rel: hits[e.rel] for e in files if e.rel in hits}, to_read,
+                             keys.get(_folder_of(files)))
             counts[0] += len(files) - len(to_read)
             if not to_read:
                 finish_folder(folder)
@@ -186,6 +196,30 @@ def scan_tree(
             deliver(stream.put([(e.abspath, e.rel, e.sidecars, e.size, e) if reader else (e.abspath, e.rel, e.sidecars, e.size)
                                 for e in to_read]))
         report(counts[0], -1)
+
+    def whole_folders() -> bool:
+        # The root's listing has been seen by the first look-up, so the manifest is known.
+        return (cache is not None and extra_evidence is None and file_scanner is None
+                and tree.package_manifest is None)
+
+    def _listing_keys(folders: list[list[FileEntry]]) -> dict[str, str]:
+        assert cache is not None
+        return {_folder_of(files): folder_cache.listing_key(files, version, settings.no_grouping,
+                                                            cache.sidecar_signature,
+                                                            lambda e: e.abspath != where.path_of(e.rel))
+                for files in folders
+                if files and folder_cache.still(files, cache.started_ns, RACY_NS)}
+
+    def _take_folder(files: list[FileEntry], kept: dict[str, str]) -> bool:
+        text = kept.get(_folder_of(files))
+        if text is None:
+            return False
+        assets.extend(folder_cache.decode(text))
+        counts[0] += len(files)
+        for entry in files:
+            if entry.abspath != where.path_of(entry.rel):
+                real_paths[entry.rel] = entry.abspath
+        return True
 
     report(0, -1)
     with TaskStream(config, settings.jobs, settings.executor, reader, session=session,
@@ -226,6 +260,10 @@ def scan_tree(
         trust=trust_in_use(settings.options.default_trust, settings.options.trust_anchors_pem),
         real_paths=real_paths,
     )
+
+
+def _folder_of(files: Sequence[FileEntry]) -> str:
+    return files[0].rel.rpartition("/")[0] if files else ""
 
 
 def _load_manifest(path: str, where: DeliveryRoot) -> ManifestChecker:

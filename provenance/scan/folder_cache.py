@@ -1,0 +1,117 @@
+"""Warm rescans at listing speed: a folder whose listing is unchanged reuses its assembled assets.
+
+The per-file cache saves reading files, but a rescan still looked each file up
+and grouped every folder's frames into sequences again (fileseq alone was
+about half of a warm rescan). Here a folder's assets, as assembled, are kept
+under a *listing key*: a digest of every file's name, size, mtime, inode,
+ctime, ETag, sidecar identity and notes in that folder, plus the scan version
+and the grouping settings. When the walk lists the same folder again, one
+look-up returns its assets: no per-file look-ups, no grouping.
+
+The same rules as the per-file cache apply: a folder is stored only when every
+file in it had been still for :data:`~provenance.scan.cache.RACY_NS` when the
+scan began (or carries an ETag), and only when no file had a transient error.
+Folders are not kept while a package manifest is read (its declarations and
+checks run per file) or a caller adds evidence of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from provenance.models import (
+    Asset,
+    AssetKind,
+    AssetResult,
+    C2paStatus,
+    Evidence,
+    FrameNames,
+    ScanIssue,
+    Segment,
+    Verdict,
+    VerdictKind,
+)
+from provenance.scan.walk import FileEntry
+
+
+def listing_key(files: Sequence[FileEntry], version: str, no_grouping: Sequence[str],
+                sidecar_signature: Callable[[FileEntry], str], moved: Callable[[FileEntry], bool]) -> str:
+    """What must be equal for a folder's assets to be reused (``moved``: read at another path)."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([version, list(no_grouping)]).encode())
+    for e in files:
+        digest.update(json.dumps([e.rel, moved(e), e.size, e.mtime_ns, e.inode, e.ctime_ns, e.etag,
+                                  sidecar_signature(e), list(e.notes)], ensure_ascii=False).encode("utf-8",
+                                                                                                  "surrogateescape"))
+    return digest.hexdigest()
+
+
+def still(files: Sequence[FileEntry], started_ns: int, racy_ns: int) -> bool:
+    """Every file unchanged for a while before the scan began (or identified by an ETag)."""
+    return all(e.etag or e.mtime_ns < started_ns - racy_ns for e in files)
+
+
+def encode(assets: Sequence[AssetResult]) -> str:
+    return json.dumps([_asset(a) for a in assets], separators=(",", ":"), ensure_ascii=False)
+
+
+def decode(text: str) -> list[AssetResult]:
+    return [_unasset(d) for d in json.loads(text)]
+
+
+def _members(members: Sequence[str]) -> Any:
+    if isinstance(members, FrameNames):
+        # Its parts, not its names: a 10,000-frame sequence stays one small record.
+        stem, width, ext, frames = members._stem, members._width, members._ext, members._frames  # noqa: SLF001
+        if isinstance(frames, range):
+            return {"stem": stem, "width": width, "ext": ext, "first": frames.start, "last": frames.stop - 1}
+        return {"stem": stem, "width": width, "ext": ext, "frames": list(frames)}
+    return list(members)
+
+
+def _unmembers(data: Any) -> Sequence[str]:
+    if isinstance(data, dict):
+        frames = data["frames"] if "frames" in data else range(data["first"], data["last"] + 1)
+        return FrameNames(data["stem"], data["width"], data["ext"], frames)
+    return tuple(data)
+
+
+def _verdict(v: Verdict) -> list[Any]:
+    return [str(v.kind), v.reason, list(v.generators)]
+
+
+def _unverdict(d: list[Any]) -> Verdict:
+    return Verdict(VerdictKind(d[0]), d[1], tuple(d[2]))
+
+
+def _asset(a: AssetResult) -> dict[str, Any]:
+    x = a.asset
+    return {
+        "a": [x.path, str(x.kind), x.size, x.media_type, x.frames, x.missing_frames, _members(x.members)],
+        "v": _verdict(a.verdict),
+        "e": [e.to_dict() for e in a.evidence],
+        "c": a.c2pa.to_dict(),
+        "r": [e.to_dict() for e in a.errors],
+        "s": [[s.frames, _verdict(s.verdict), [e.to_dict() for e in s.evidence], list(s.c2pa_states)]
+              for s in a.segments],
+        "h": a.sha256,
+        "n": list(a.notes),
+    }
+
+
+def _unasset(d: dict[str, Any]) -> AssetResult:
+    path, kind, size, media_type, frames, missing, members = d["a"]
+    return AssetResult(
+        asset=Asset(path, AssetKind(kind), size, media_type, frames, missing, _unmembers(members)),
+        verdict=_unverdict(d["v"]),
+        evidence=tuple(Evidence.from_dict(e) for e in d["e"]),
+        c2pa=C2paStatus.from_dict(d["c"]),
+        errors=tuple(ScanIssue.from_dict(e) for e in d["r"]),
+        segments=tuple(Segment(s[0], _unverdict(s[1]), tuple(Evidence.from_dict(e) for e in s[2]), tuple(s[3]))
+                       for s in d["s"]),
+        sha256=d["h"],
+        notes=tuple(d["n"]),
+    )

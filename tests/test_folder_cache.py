@@ -1,0 +1,73 @@
+"""Warm rescans: a folder whose listing is unchanged reuses its assembled assets (no per-file look-ups)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+from provenance.scan.cache import ScanCache
+from provenance.scan.render import scan_json_chunks
+from provenance.scan.runner import ScanSettings, scan_tree
+from provenance.scanners import default_registry
+from tests.builders import png_file
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _aged(root: Path) -> None:
+    """Files last changed a minute ago, as in a real delivery (the cache distrusts fresh mtimes)."""
+    past = time.time() - 60
+    for path in root.rglob("*"):
+        os.utime(path, (past, past))
+
+
+def _scan(root: Path, cache_path: Path) -> tuple[str, ScanCache]:
+    with ScanCache(cache_path) as cache:
+        report = scan_tree(root, default_registry(), ScanSettings(), cache=cache)
+    return "".join(scan_json_chunks(report)), cache
+
+
+def _tree(tmp_path: Path) -> Path:
+    root = tmp_path / "ep103"
+    shutil.copytree(REPO / "sample_assets", root)
+    (root / "provenance-manifest.json").unlink()  # folders are kept only without a package manifest
+    shots = root / "final" / "vfx" / "sh020"
+    shots.mkdir(parents=True)
+    for frame in range(1001, 1031):
+        png_file(shots / f"sh020_plate_v001.{frame}.png")
+    _aged(root)
+    return root
+
+
+def test_an_unchanged_tree_is_answered_a_folder_at_a_time(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    cold, first = _scan(root, tmp_path / "cache.sqlite3")
+    assert first.misses > 0
+    warm, second = _scan(root, tmp_path / "cache.sqlite3")
+    assert warm == cold
+    assert (second.hits, second.misses) == (0, 0)  # every folder came whole: no file was looked up
+
+
+def test_a_changed_file_invalidates_only_its_folder(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    cold, _ = _scan(root, tmp_path / "cache.sqlite3")
+    frame = root / "final" / "vfx" / "sh020" / "sh020_plate_v001.1010.png"
+    png_file(frame, {"parameters": "a castle, Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Model: sd15"})
+    past = time.time() - 30
+    os.utime(frame, (past, past))
+    warm, second = _scan(root, tmp_path / "cache.sqlite3")
+    assert second.misses == 1 and second.hits == 29  # that folder's files, looked up one by one
+    fresh, _ = _scan(root, tmp_path / "other-cache.sqlite3")
+    assert warm == fresh != cold
+
+
+def test_a_folder_with_fresh_files_is_not_kept(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    now = time.time()
+    for path in (root / "final" / "vfx" / "sh020").iterdir():
+        os.utime(path, (now, now))  # modified just now: may change again within the same mtime tick
+    _scan(root, tmp_path / "cache.sqlite3")
+    _, second = _scan(root, tmp_path / "cache.sqlite3")
+    assert second.misses == 30  # read again, file by file
