@@ -113,3 +113,10 @@ def test_csv_writes_a_plain_dash_for_a_clean_row_and_still_neutralises_formulas(
     rows = list(csv.DictReader(io.StringIO(csv_report.render(data))))
     assert rows[0]["severity"] == "-" and rows[0]["explanation"] == "-"
     assert rows[1]["explanation"] == "'-1+2"
+
+
+def test_a_table_redirected_to_a_file_still_tells_the_terminal(demo: Path):
+    # CliRunner's stdout is not a terminal, as with `provenance audit D > report.txt`.
+    result = invoke("audit", str(demo), "-q")
+    assert result.stdout.rstrip().endswith("fail on issue")
+    assert "FAIL: 15 assets" in result.stderr and "next:" in result.stderr

@@ -123,7 +123,8 @@ def _tell(data: dict, fmt: str, output: Path | None, suggest_path: Path | None) 
     The terminal table already holds the warnings and the outcome line; every
     other way of writing the report would otherwise leave the terminal silent.
     """
-    in_table = fmt == "table" and output is None
+    # Only a table shown on this very terminal already says it all; redirected, it says nothing to a person.
+    in_table = fmt == "table" and output is None and _stdout_is_terminal()
     if not in_table:
         for warning in data.get("warnings", []):
             click.echo(f"provenance: warning: {warning}", err=True)
@@ -166,3 +167,9 @@ def report_command(audit_json: Path, fmt: str, output: Path | None, thumbnails: 
         data["audited_by"] = audited_by
     write_output(_rendered(data, fmt, root), output)
 
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
