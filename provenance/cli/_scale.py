@@ -54,3 +54,13 @@ def check_root(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
             raise click.BadParameter(f"{item} {what}; pass a delivery folder or an s3:// URL",
                                      ctx=ctx, param=param)
     return value
+
+
+def check_paths(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """Click callback for ``scan``: each local path must exist (a folder or a file)."""
+    for item in value:
+        path = item[len("file://"):] if item.startswith("file://") else item
+        if not is_url(item) and not os.path.exists(path):
+            raise click.BadParameter(f"{item} does not exist; pass delivery folders, files or s3:// URLs",
+                                     ctx=ctx, param=param)
+    return value

@@ -13,7 +13,7 @@ import click
 from provenance.audit.evaluate import FAIL_ON
 from provenance.audit.runner import audit_delivery
 from provenance.scan.roots import parse_root
-from provenance.scan.cache import open_cache
+from provenance.scan.cache import check_outside, open_cache
 from provenance.errors import ProvenanceError
 from provenance.scan.executors import default_jobs
 from provenance.cli.progress import ProgressBar
@@ -23,6 +23,7 @@ from provenance.reports.json_report import build
 from provenance.source.noatime import read_text
 
 from ._common import format_option, checked_output, read_trust_anchors, scan_run_options, write_output
+from ._many import audit_many
 from ._scale import check_root, scale_options, storage_options
 
 
@@ -51,15 +52,16 @@ def _usage_exit(message: str) -> NoReturn:
            "  provenance audit DELIVERY/ --format pdf --output audit.pdf --audited-by 'Dana Whitfield'\n"
            "  provenance audit DELIVERY/ --format json --output audit.json --fail-on blocker",
 )
-@click.argument("delivery", callback=check_root)
+@click.argument("delivery", nargs=-1, required=True, metavar="DELIVERY...", callback=check_root)
 @click.option("--ledger", metavar="PATH|URL",
               help="Approvals ledger file or postgresql:// URL (default: $PROVENANCE_LEDGER, else ./provenance.db).")
 @click.option("--policy", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Policy TOML (default: provenance.toml at the delivery root, else the built-in policy).")
 @format_option(*FORMATS, default="table",
                help="Report format; json is the canonical form that `provenance report` re-renders.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), callback=checked_output,
-              help="Write the report to this file instead of stdout.")
+@click.option("--output", "-o", type=click.Path(path_type=Path), callback=checked_output,
+              help="Write the report to this file instead of stdout; with several DELIVERY roots, a folder "
+                   "that gets one report per root and summary.json.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="issue", show_default=True,
               help="Exit 1 when anything reaches this severity.")
 @click.option("--trust-anchors", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -73,7 +75,7 @@ def _usage_exit(message: str) -> NoReturn:
                    "sha256 filled in, approver and category left to fill.")
 @scale_options
 @scan_run_options
-def audit_command(delivery: str, ledger: str | None, policy: Path | None, fmt: str, output: Path | None,
+def audit_command(delivery: tuple[str, ...], ledger: str | None, policy: Path | None, fmt: str, output: Path | None,
                   fail_on: str, trust_anchors: tuple[Path, ...], no_default_trust: bool, audited_by: str | None,
                   suggest_path: Path | None,
                   jobs: int | None, cache_path: Path | None, no_cache: bool, quiet: bool, **scale: Any) -> None:
@@ -85,6 +87,10 @@ def audit_command(delivery: str, ledger: str | None, policy: Path | None, fmt: s
     configuration error; 3: the audit is incomplete (unreadable files, a ledger
     that fails verification) and nothing reached the threshold.
     """
+    if len(delivery) > 1:
+        _audit_several(delivery, ledger, policy, fmt, output, fail_on, trust_anchors, no_default_trust, audited_by,
+                       jobs, cache_path, no_cache, scale)
+    [delivery] = delivery  # type: ignore[assignment]
     progress = ProgressBar(enabled=False if quiet else None)
     progress.start(delivery)
     cache = None
@@ -115,6 +121,42 @@ def audit_command(delivery: str, ledger: str | None, policy: Path | None, fmt: s
         write_output(suggest.render(data), suggest_path)
     _tell(data, fmt, output, suggest_path)
     sys.exit(data["summary"]["exit_code"])
+
+
+def _audit_several(roots: tuple[str, ...], ledger: str | None, policy: Path | None, fmt: str,
+                   output: Path | None, fail_on: str, trust_anchors: tuple[Path, ...], no_default_trust: bool,
+                   audited_by: str | None, jobs: int | None, cache_path: Path | None, no_cache: bool,
+                   scale: dict[str, Any]) -> NoReturn:
+    """Several deliveries: one report each in the -o folder, and a summary (see provenance.cli._many)."""
+    if output is None or output.is_file():
+        _usage_exit("with several DELIVERY roots, -o must name a folder for one report per root "
+                    "and summary.json; pass -o FOLDER")
+    cache = None
+    try:
+        options = storage_options(scale["endpoint_url"], scale["storage_option"])
+        wheres = [parse_root(text, options) for text in roots]
+        cache = None if no_cache else open_cache(cache_path, os.devnull)
+        if cache is not None:
+            check_outside(cache.path, [w.path for w in wheres if not w.remote])
+        anchors = read_trust_anchors(trust_anchors)
+
+        def audit_one(where: Any, session: Any) -> dict[str, Any]:
+            result = audit_delivery(where, ledger, policy, anchors, jobs=jobs or default_jobs(), cache=cache,
+                                    default_trust=not no_default_trust, executor=scale["executor"],
+                                    scheduler=scale["scheduler"], session=session)
+            data = build(result, fail_on)
+            if audited_by:
+                data["audited_by"] = audited_by
+            return data
+
+        code = audit_many(wheres, output, fmt, executor=scale["executor"], jobs=jobs or default_jobs(),
+                          scheduler=scale["scheduler"], audit_one=audit_one, render=_rendered, write=write_output)
+    except ProvenanceError as exc:
+        _usage_exit(str(exc))
+    finally:
+        if cache is not None:
+            cache.close()
+    sys.exit(code)
 
 
 def _tell(data: dict, fmt: str, output: Path | None, suggest_path: Path | None) -> None:

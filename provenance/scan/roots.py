@@ -13,12 +13,15 @@ names the problem and the fix (:func:`storage_error`).
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from provenance.errors import UsageError
-from provenance.scan.walk import TreeWalk
+from provenance.models import ScanIssue, Skipped
+from provenance.scan.walk import FileEntry, TreeWalk, display_name
 from provenance.source import LOCAL, LocalStorage
 from provenance.source.remote import FsspecStorage
 
@@ -34,12 +37,17 @@ class DeliveryRoot:
     key: str  # the cache's root key
     path: str  # a local absolute path, or the fsspec path (bucket/prefix, no protocol)
     storage: LocalStorage | FsspecStorage = field(default=LOCAL)
+    only: str | None = None  # a single file of this folder was named, not the folder
 
     @property
     def remote(self) -> bool:
         return self.storage.remote
 
-    def walk(self, follow_symlinks: bool = False) -> TreeWalk:
+    def walk(self, follow_symlinks: bool = False) -> Any:
+        walk = self._walk(follow_symlinks)
+        return walk if self.only is None else OneFileWalk(walk, self.only)
+
+    def _walk(self, follow_symlinks: bool) -> TreeWalk:
         if not self.remote:
             return TreeWalk(self.path, follow_symlinks=follow_symlinks)
         from provenance.scan.walk_fsspec import FsspecTreeWalk
@@ -80,6 +88,62 @@ def parse_root(text: str | os.PathLike[str], storage_options: dict[str, Any] | N
     endpoint = options.get("endpoint_url") or (options.get("client_kwargs") or {}).get("endpoint_url")
     key = f"{display} @{endpoint}" if endpoint else display
     return DeliveryRoot(display, key, path, storage)
+
+
+def parse_argument(text: str, storage_options: dict[str, Any] | None = None) -> DeliveryRoot:
+    """A command-line path: a folder or prefix, or a single file or object (then its folder, ``only`` it).
+
+    For a URL this asks the store once whether the name is an object (one
+    metadata request for a name given on the command line, never per listed object).
+    """
+    where = parse_root(text, storage_options)
+    if not where.remote:
+        if os.path.isfile(where.path):
+            parent, name = os.path.split(where.path)
+            return dataclasses.replace(where, display=parent, key=os.path.realpath(parent), path=parent, only=name)
+        return where
+    try:
+        info = where.storage.fs.info(where.path)  # type: ignore[union-attr]
+    except FileNotFoundError:
+        return where  # a prefix (or nothing: the walk says which)
+    except Exception as exc:  # noqa: BLE001 - storage libraries raise their own types
+        raise storage_error(exc, where.display) from None
+    if info.get("type") != "file":
+        return where
+    parent, _, name = where.path.rpartition("/")
+    protocol = where.display.partition("://")[0]
+    display = f"{protocol}://{parent}"
+    key = where.key.replace(where.display, display, 1)
+    return dataclasses.replace(where, display=display, key=key, path=parent, only=name)
+
+
+class OneFileWalk:
+    """The walk of one named file: its folder's first listing, kept to that file and its sidecars."""
+
+    package_manifest: str | None = None  # a single file is not a delivery: no manifest, no policy
+    policy_file: str | None = None
+
+    def __init__(self, inner: TreeWalk, name: str) -> None:
+        self._inner = inner
+        self._name = name
+        if hasattr(inner, "sidecar_signature"):
+            self.sidecar_signature = inner.sidecar_signature
+
+    def directories(self) -> Iterator[list[tuple[str, FileEntry]]]:
+        for batch in self._inner.directories():
+            kept = [(raw, entry) for raw, entry in batch if raw == self._name]
+            if kept:
+                yield kept
+            return  # the folder itself comes first; nothing below it was named
+
+    @property
+    def skipped(self) -> tuple[Skipped, ...]:
+        shown = display_name(self._name)
+        return tuple(s for s in self._inner.skipped if s.path == shown or s.reason == f"sidecar of {shown}")
+
+    @property
+    def problems(self) -> tuple[ScanIssue, ...]:
+        return ()
 
 
 _NO_CREDENTIALS = {"NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError",

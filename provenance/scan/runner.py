@@ -12,11 +12,10 @@ from typing import Any
 
 from provenance import __version__
 from provenance.scan import folder_cache
-from provenance.scan.cache import RACY_NS, ScanCache, cacheable, scan_version
+from provenance.scan.cache import RACY_NS, ScanCache, cacheable, scan_version, sidecar_signature
 from provenance.scan.manifest import ManifestCheck, ManifestChecker, load_manifest
 from provenance.scan.executors import Counts, Session, TaskStream, WorkerConfig
 from provenance.scan.roots import DeliveryRoot, parse_root
-from provenance.scan.walk_fsspec import FsspecTreeWalk
 from provenance.models import (
     NO_C2PA,
     Asset,
@@ -124,8 +123,9 @@ def scan_tree(
     version = scan_version(registry, settings.options) if cache is not None else ""
     config = WorkerConfig(registry, settings.options, settings.propagate_bugs, where.storage)
     reader = None if file_scanner is None else (lambda task: file_scanner(task[4]))
-    if cache is not None and isinstance(tree, FsspecTreeWalk):
-        cache.sidecar_signature = tree.sidecar_signature
+    if cache is not None:
+        # Objects' sidecars are identified from the listing; files' by a stat.
+        cache.sidecar_signature = getattr(tree, "sidecar_signature", sidecar_signature)
 
     manifest: ManifestChecker | None = None
     manifest_loaded = False
