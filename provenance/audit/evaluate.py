@@ -337,11 +337,11 @@ def _declared_findings(audits: Sequence[AssetAudit], policy: Policy) -> list[Fin
 def _unmatched_findings(approvals: Sequence[ApprovalLike], matched: set[str], policy: Policy,
                         today: date) -> list[Finding]:
     out = []
+    severity = policy.finding_severity("unmatched-approval")
     for approval in approvals:
-        state = approval.status_on(today)
-        if approval.ref in matched or state in ("revoked", "superseded"):
+        if approval.ref in matched or approval.status_on(today) in ("revoked", "superseded"):
             continue
-        out.append(Finding("unmatched-approval", policy.finding_severity("unmatched-approval"),
+        out.append(Finding("unmatched-approval", severity,
                            f"approval {approval.ref} ({approval.title}) matches nothing in this delivery",
                            approval=approval.ref))
     return out

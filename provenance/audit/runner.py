@@ -69,7 +69,7 @@ def audit_delivery(root: Path | str | DeliveryRoot, ledger_path: str | os.PathLi
     wanted |= {a.path for a in scan.assets if index.touches(a.path, a.c2pa.instance_ids)}
     frames: dict[str, list[str]] = {}
     scan, hashes = hash_assets(scan, where, wanted, cache, frames, progress)
-    refine = functools.partial(with_segments, approvals=approvals, policy=policy, today=day, frame_hashes=frames)
+    refine = functools.partial(with_segments, approvals=index, policy=policy, today=day, frame_hashes=frames)
     return evaluate(scan, approvals, policy, day, hashes, ledger, refine, index)
 
 

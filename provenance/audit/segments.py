@@ -26,6 +26,7 @@ import fileseq
 
 from provenance.audit.evaluate import ApprovalLike, ApprovalMatch, AssetAudit, judge, status_of
 from provenance.audit.policy import SEVERITY_RANK, Policy
+from provenance.ledger.index import ApprovalIndex
 from provenance.models import AssetResult
 from provenance.scan.sequences import frame_range_text
 
@@ -60,7 +61,7 @@ def frame_numbers(result: AssetResult) -> tuple[int, ...]:
     return tuple(out)
 
 
-def judge_segments(audit: AssetAudit, approvals: Sequence[ApprovalLike], policy: Policy, today: date,
+def judge_segments(audit: AssetAudit, approvals: Sequence[ApprovalLike] | ApprovalIndex, policy: Policy, today: date,
                    frame_hashes: Sequence[str] | None) -> tuple[tuple[SegmentAudit, ...], bool]:
     """Every frame range of ``audit``'s sequence with its status, and whether any approval pins a frame.
 
@@ -76,12 +77,13 @@ def judge_segments(audit: AssetAudit, approvals: Sequence[ApprovalLike], policy:
     whole = {m.ref for m in audit.approvals if m.match == "covered"}
     pinned: dict[int, list[ApprovalLike]] = {}  # frame index -> approvals pinning that frame
     if index:
-        for approval in approvals:
-            if approval.ref in whole:
-                continue
-            for digest in frame_pins(approval):
-                for i in index.get(digest, ()):
-                    pinned.setdefault(i, []).append(approval)
+        # Looked up by digest (a ledger of 100,000 approvals is not walked per sequence).
+        lookup = approvals if isinstance(approvals, ApprovalIndex) else ApprovalIndex(approvals)
+        for digest, at in index.items():
+            for approval in lookup.pinning(digest):
+                if approval.ref not in whole:
+                    for i in at:
+                        pinned.setdefault(i, []).append(approval)
     rule = policy.uses[audit.use]
     out: list[SegmentAudit] = []
     start = 0
@@ -115,7 +117,7 @@ def _rank(severity: str | None) -> int:
     return SEVERITY_RANK.get(severity or "", len(SEVERITY_RANK))
 
 
-def with_segments(audit: AssetAudit, approvals: Sequence[ApprovalLike], policy: Policy, today: date,
+def with_segments(audit: AssetAudit, approvals: Sequence[ApprovalLike] | ApprovalIndex, policy: Policy, today: date,
                   frame_hashes: Mapping[str, Sequence[str]]) -> AssetAudit:
     """``audit`` with its segments; when an approval pins frames, the status comes from the segments.
 

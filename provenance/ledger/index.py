@@ -109,6 +109,15 @@ class ApprovalIndex:
                 how[number] = found
         return [(self.approvals[n], how[n]) for n in sorted(how)]
 
+    def pinning(self, sha256: str) -> list[Any]:
+        """The approvals with a sha256 scope equal to ``sha256``, in ledger order."""
+        digest = sha256.lower()
+        numbers = set(self._sha.get(digest, ()))
+        numbers.update(n for n in self._others
+                       if any(getattr(s, "kind", "") == "sha256" and str(s.value).lower() == digest
+                              for s in getattr(self.approvals[n], "scopes", ())))
+        return [self.approvals[n] for n in sorted(numbers)]
+
     def touches(self, path: str, c2pa_instance_ids: Sequence[str] = ()) -> bool:
         """Whether any approval could bind this asset by path or C2PA identity (so it is worth hashing)."""
         return bool(self.matches(path, None, c2pa_instance_ids))
