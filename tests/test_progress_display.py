@@ -88,6 +88,14 @@ def test_the_scan_reports_every_file_as_it_comes_back(tmp_path: Path):
     assert [w for name, w in seen.where if name == "scanning"] == [f"ep101/reel{f}" for f in range(3)]
 
 
+def test_writing_a_report_to_a_file_is_a_phase(tmp_path: Path):
+    _delivery(tmp_path / "d", folders=1, per_folder=10)
+    code, drawn = _scan_on_a_terminal(tmp_path / "d", "--format", "json", "-o", str(tmp_path / "scan.json"))
+    assert code == 0 and (tmp_path / "scan.json").is_file()
+    assert "\rwriting   " in drawn and "scan.json" in drawn.split("\rwriting   ", 1)[1]
+    assert drawn.endswith("\n")
+
+
 def test_nothing_is_drawn_when_stderr_is_not_a_terminal(tmp_path: Path):
     _delivery(tmp_path / "d", folders=2, per_folder=20)
     proc = subprocess.run([sys.executable, "-m", "provenance", "scan", str(tmp_path / "d"), "--no-cache"],

@@ -102,6 +102,8 @@ class ProgressBar:
             if name != self._phase:  # the next tick draws it, after the new phase's first count
                 self._done, self._total = 0, -1
             self._phase, self._where = name, where
+        if name == "writing" and self._threads and not self._stop.is_set():
+            self._draw(force=True)  # no count follows to trigger a draw, and writing may be quick
 
     def start(self, root: str | os.PathLike[str] | None = None, follow_symlinks: bool = False) -> None:
         """List ``root`` in the background for an early total, and redraw on a timer."""

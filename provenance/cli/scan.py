@@ -109,11 +109,16 @@ def scan_command(delivery: tuple[str, ...], fmt: str, output: Path | None, trust
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
     finally:
-        progress.close()
+        if output is None:
+            progress.close()  # the report goes to this terminal: the line must end first
         if cache is not None:
             cache.close()
     text = {"json": scan_json_chunks, "csv": scan_csv_chunks}.get(fmt, scan_to_table)(report)
-    write_output(text, output)
+    try:
+        progress.phase("writing", str(output))  # a 200,000-asset JSON takes a few seconds
+        write_output(text, output)
+    finally:
+        progress.close()
     # Manifest findings do not fail the scan, so say them where a person sees
     # them even with --format table (the JSON carries them under "findings").
     for finding in report.findings:
