@@ -184,7 +184,8 @@ def test_sign_off_block_names_who_what_and_which_ledger_state():
     data = _demo_like()
     signoff = _section(render_report(data, "html"), "signoff")
     for needle in ("Q. C. Lead", data["audited_on"], "provenance 0.1.0", data["policy"]["sha256"],
-                   "12:" + "ab" * 32, "Approval signatures", "Producer: name, signature, date"):
+                   "12:" + "ab" * 32, "not checked for 1 approval: the policy does not require signed",
+                   "Producer: name, signature, date"):
         assert needle in signoff, needle
 
 
@@ -237,3 +238,42 @@ def test_report_command_writes_a_pdf_with_the_auditor_named(tmp_path: Path):
     assert out.read_bytes().startswith(b"%PDF-")
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     assert "Q. C. Lead" in text and "Sign-off" in text
+
+
+def test_signed_approvals_and_the_ledger_checkpoint_reach_every_report(tmp_path: Path):
+    """A real signed ledger under require_signed: each approval's signature state and the checkpoint are shown."""
+    from click.testing import CliRunner
+
+    from provenance.cli import cli
+    from provenance.hashing import sha256_file
+
+    from .test_ledger_cli_signed import _ai_png, make_key, ok, run, trust_file
+
+    delivery = tmp_path / "ep101"
+    delivery.mkdir()
+    _ai_png(delivery / "poster.png")
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    key, key_id = make_key(keys, "Dana Reyes")
+    ledger = tmp_path / "approvals.db"
+    ok(run(ledger, "init"))
+    ok(run(ledger, "add", "--ref", "D-1", "--sha256", sha256_file(delivery / "poster.png"), "--category",
+           "final-deliverable", "--approver", "Dana Reyes", "--signing-key", str(key)))
+    policy = trust_file(tmp_path / "studio.toml", "Dana Reyes", key_id)
+    saved = tmp_path / "audit.json"
+    result = CliRunner().invoke(cli, ["audit", str(delivery), "--ledger", str(ledger), "--policy", str(policy),
+                                      "--format", "json", "-o", str(saved), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(saved.read_text())
+    (m,) = data["assets"][0]["approvals"]
+    assert m["signature"] == "valid"
+    checkpoint = data["ledger"]["checkpoint"]
+    assert checkpoint and checkpoint.startswith(f"{data['ledger']['events']}:")
+    from provenance.reports import render_report
+
+    page = render_report(data, "html")
+    signoff = _section(page, "signoff")
+    assert checkpoint in signoff and "1 valid" in signoff
+    assert "Signature: valid" in _section(page, "approved")
+    for fmt in ("csv", "md", "table"):
+        assert "valid" in render_report(data, fmt).split("D-1", 1)[1], fmt

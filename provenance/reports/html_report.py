@@ -247,6 +247,9 @@ def _signature_summary(data: Mapping[str, Any]) -> str:
             states[text] = states.get(text, 0) + 1
     if not refs:
         return "no approval applies"
+    if set(states) == {"not recorded"} and not data["ledger"].get("require_signed"):
+        return (f"not checked for {len(refs)} approval{'s' if len(refs) != 1 else ''}: the policy does not "
+                "require signed approvals (ledger.require_signed)")
     return ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
 
 
