@@ -50,7 +50,10 @@ def test_an_unknown_declared_reference_is_an_issue_in_final_and_fyi_elsewhere():
     data = build(result, "issue")
     entry = next(a for a in data["assets"] if a["path"] == "final/a.png")
     assert entry["declared_approvals"] == [{"ref": "FAKE-9", "sources": ["manifest"], "state": "unknown"}]
-    assert "FAKE-9" in render_report(data, "csv") and "not in the ledger" in render_report(data, "csv")
+    for fmt in ("csv", "md", "table", "html"):
+        shown = render_report(data, fmt)
+        assert "FAKE-9" in shown and "not in the ledger" in shown, fmt
+    assert "declared  final/a.png: FAKE-9 (manifest): not in the ledger" in render_report(data, "table")
 
 
 def test_the_manifest_note_on_a_mismatched_file_is_not_part_of_the_reference():

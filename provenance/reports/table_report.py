@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .guidance import outcome_line, why
-from ._text import approval_detail, approval_refs, asset_label, c2pa_state_notes, distinct_approvals, one_line, severity_text, sort_assets
+from ._text import (approval_detail, approval_refs, asset_label, c2pa_state_notes, declared_text, distinct_approvals,
+                    one_line, severity_text, sort_assets)
 
 
 def render(data: dict[str, Any]) -> str:
@@ -16,6 +17,7 @@ def render(data: dict[str, Any]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip() for row in rows]
     lines += approvals_block(data)
+    lines += declared_block(data)
     for f in data["findings"]:
         lines.append(f"{f.get('severity') or '-'}  {f['code']}: {one_line(f['message'])}")
     for w in data.get("warnings", []):
@@ -35,3 +37,10 @@ def approvals_block(data: dict[str, Any]) -> list[str]:
         _, _, *rest = approval_detail(m)  # reference line and use/categories are in the rows already
         out.append(f"{m.get('ref')}: " + one_line("; ".join(rest), 400))
     return ([""] + out + [""]) if out else []
+
+
+def declared_block(data: dict[str, Any]) -> list[str]:
+    """What vendors declared in the files, beside what the ledger says (a mismatch is also in the WHY)."""
+    out = [f"declared  {one_line(asset_label(a), 70)}: {one_line(declared_text(a), 200)}"
+           for a in sort_assets(data["assets"]) if a.get("declared_approvals")]
+    return out + [""] if out else []
