@@ -120,3 +120,16 @@ def test_a_table_redirected_to_a_file_still_tells_the_terminal(demo: Path):
     result = invoke("audit", str(demo), "-q")
     assert result.stdout.rstrip().endswith("fail on issue")
     assert "FAIL: 15 assets" in result.stderr and "next:" in result.stderr
+
+
+def test_next_steps_name_each_failing_finding_with_its_own_advice():
+    from provenance.reports.guidance import next_steps
+
+    data = {"summary": {"exit_code": 1}, "fail_on": "issue", "complete": True, "assets": [],
+            "ledger": {"state": "ok"},
+            "findings": [{"code": "declared-approval-unknown", "severity": "ISSUE"},
+                         {"code": "manifest-hash-mismatch", "severity": "ISSUE"},
+                         {"code": "unmatched-approval", "severity": "FYI"}]}
+    steps = next_steps(data)
+    assert [s.split(":")[0] for s in steps] == ["declared-approval-unknown", "manifest-hash-mismatch"]
+    assert "provenance ledger add --ref" in steps[0] and "package manifest" in steps[1]

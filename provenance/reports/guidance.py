@@ -65,12 +65,28 @@ def next_steps(data: dict[str, Any], suggested: str | None = None) -> list[str]:
     for status, text in advice.items():
         if status in by_status:
             steps.append(f"{_n(by_status[status])} {status}: {text.format(ref=refs.get(status) or 'REF')}")
-    if any(f.get("severity") in _SEVERITIES[:threshold] for f in data.get("findings", [])):
-        steps.append("delivery findings: ask the vendor for a package manifest that matches the files")
+    failing_codes = sorted({str(f.get("code")) for f in data.get("findings", [])
+                            if f.get("severity") in _SEVERITIES[:threshold]})
+    for code in failing_codes:
+        steps.append(f"{code}: {_FINDING_ADVICE.get(code, 'see the delivery findings in the report')}")
     if not data.get("complete", True):
         steps.append("the audit is incomplete: fix what is listed under \"not checked\" (permissions, "
                      "a ledger that fails `provenance ledger verify`) and run it again")
     return steps
+
+
+_MANIFEST_ADVICE = "ask the vendor for a package manifest (provenance-manifest.json) that matches the files"
+_FINDING_ADVICE = {
+    "manifest-missing-file": _MANIFEST_ADVICE,
+    "manifest-hash-mismatch": _MANIFEST_ADVICE,
+    "metadata-stripped": "the vendor's manifest says generated but the file's own tags are gone: "
+                         "ask for the tagged export, or approve the asset in the ledger",
+    "declared-approval-unknown": "the vendor cites an approval the ledger does not have: record it "
+                                 "(`provenance ledger add --ref REF ...`) or ask the vendor which approval they mean",
+    "unsigned-approval": "the policy requires signed approvals: have the approver sign "
+                         "(`provenance ledger add ... --signing-key KEY`) or check the trusted keys",
+    "unmatched-approval": "an approval matches nothing here: check its path globs and hashes",
+}
 
 
 def why(asset: dict[str, Any]) -> str:
