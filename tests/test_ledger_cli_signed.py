@@ -45,6 +45,11 @@ def test_ledger_url_reaches_the_store_unchanged(ledger_location):
     assert out.startswith("ledger intact: 2 events") and "unsigned events: 2" in out
 
 
+def test_a_foreign_url_is_refused_without_its_password():
+    result = CliRunner().invoke(cli, ["ledger", "--ledger", "mysql://dana:hunter2@db/show", "list"])
+    assert result.exit_code == 2 and "hunter2" not in result.output and "dana:***@" in result.output
+
+
 @pytest.mark.parametrize("how", ["wrong password", "refused", "bad url"])
 def test_unusable_url_is_one_line_exit_2_and_never_shows_the_password(pg_server: PgServer, how: str):
     secret = "s3cr3t-Pa55"

@@ -149,7 +149,7 @@ def read_ledger(cli_value: str | os.PathLike[str] | None, policy_ledger: Path | 
     except LedgerError as exc:
         if not is_url(location) and not _holds_ledger_tables(Path(location)):
             return _missing(shown, named_by)  # a database, but not a ledger: as good as missing
-        raise UsageError(f"cannot open the ledger {shown}: {exc}") from None
+        raise UsageError(str(exc) if shown in str(exc) else f"cannot open the ledger {shown}: {exc}") from None
     try:
         with ledger.snapshot():
             # Verify first: a row edited behind the tool's back may not even parse.

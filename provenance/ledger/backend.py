@@ -35,9 +35,12 @@ def is_url(location: str) -> bool:
 def redact(location: str) -> str:
     """The location with any password replaced, safe for messages, logs and reports."""
     text = str(location)
-    if not is_url(text):
+    if "://" not in text:
         return text
-    parts = urllib.parse.urlsplit(text)
+    try:
+        parts = urllib.parse.urlsplit(text)
+    except ValueError:
+        return text.split("://", 1)[0] + "://***"
     netloc = parts.netloc
     if "@" in netloc:
         user, host = netloc.rsplit("@", 1)
@@ -52,7 +55,7 @@ def _scrub(message: str, location: str) -> str:
     """An error text with the URL's password (raw or percent-decoded) removed."""
     text = str(message)
     try:
-        secret = urllib.parse.urlsplit(location).password if is_url(location) else None
+        secret = urllib.parse.urlsplit(location).password if "://" in location else None
     except ValueError:
         secret = None
     for token in {secret, urllib.parse.quote(secret or "", safe="")} - {None, ""}:
