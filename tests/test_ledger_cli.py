@@ -19,18 +19,18 @@ SEQ = "shots/sh010/sh010_comp_v003.####.exr"
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "ledger.db"
-    assert run(path, "init").exit_code == 0
-    return path
+def db(ledger_location: str) -> str:
+    """A fresh ledger on each store (a SQLite file, a PostgreSQL schema): see tests/ledger_stores.py."""
+    assert run(ledger_location, "init").exit_code == 0
+    return ledger_location
 
 
-def run(path: Path | None, *args: str, env: dict[str, str] | None = None):
+def run(path: Path | str | None, *args: str, env: dict[str, str] | None = None):
     prefix = ["ledger", *(["--ledger", str(path)] if path else [])]
     return CliRunner().invoke(cli, [*prefix, *args], env=env, catch_exceptions=False)
 
 
-def add(path: Path, ref: str, *extra: str):
+def add(path: Path | str, ref: str, *extra: str):
     result = run(path, "add", "--ref", ref, "--approver", "Dana Reyes", "--approved-on", "2026-11-02", *extra)
     assert result.exit_code == 0, result.output
     return result
@@ -145,7 +145,9 @@ def test_export_round_trips_with_import(db, tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("sqlite3") is None, reason="needs the sqlite3 shell")
-def test_tamper_with_the_sqlite3_shell_is_named_by_verify(db):
+def test_tamper_with_the_sqlite3_shell_is_named_by_verify(db, store_kind):
+    if store_kind != "sqlite":
+        pytest.skip("the sqlite3 shell edits SQLite files; PostgreSQL tampering is in test_ledger_store.py")
     add(db, "NFLX-GAI-0001", "--sha256", SHA_A, "--category", "final-deliverable")
     add(db, "NFLX-GAI-0002", "--path", SEQ, "--category", "final-deliverable")
     ok = run(db, "verify")
