@@ -17,7 +17,8 @@ from provenance.source import ByteSource
 from provenance.scanners._bmff import Box, payload, walk
 
 MAX_ITEMS = 4096
-MAX_EXTENTS = 64
+MAX_EXTENTS = 64  # kept per item; metadata items have one
+MAX_TOTAL_EXTENTS = 65_536  # walked over all items (tiled images list one per tile)
 MAX_ITEM_BYTES = 16 * 1024 * 1024
 XMP_TYPES = frozenset({"application/rdf+xml", "application/xmp+xml", "text/xml", "application/xml"})
 
@@ -95,12 +96,16 @@ def _locations(data: bytes) -> dict[int, tuple[int, list[tuple[int, int]]]]:
         raise InputError("heif-malformed", "iloc field sizes are not 0, 4 or 8 bytes")
     count = cur.uint(2 if version < 2 else 4)
     out: dict[int, tuple[int, list[tuple[int, int]]]] = {}
+    total = 0
     for _ in range(min(count, MAX_ITEMS)):
         item_id = cur.uint(2 if version < 2 else 4)
         method = cur.uint(2) & 0xF if version in (1, 2) else 0
         cur.uint(2)  # data reference index: 0 = this file
         base = cur.uint(base_size)
         extent_count = cur.uint(2)
+        total += extent_count
+        if total > MAX_TOTAL_EXTENTS:
+            raise InputError("heif-too-many-extents", f"iloc lists more than {MAX_TOTAL_EXTENTS} extents")
         extents = []
         for _ in range(extent_count):
             cur.uint(index_size)
