@@ -106,6 +106,8 @@ def test_filter_by_status_and_text(tmp_path: Path) -> None:
     page = render_report(_hostile_sample(), "html")
     by_status = _dump(tmp_path, page, "#status=approved")
     assert [s for _, s, hidden in by_status.rows if not hidden] == ["approved"]
+    # A table left with no visible row is hidden whole, header included.
+    assert sum(1 for tag, attrs in by_status.tags if tag == "table" and "hidden" in attrs) >= 1
     by_text = _dump(tmp_path, page, "#q=hyperlink")
     visible = [r for r in by_text.rows if not r[2]]
     assert len(visible) == 1 and visible[0][1] == "unapproved"

@@ -125,14 +125,14 @@ def banner(page: Page) -> str:
     counts = (f"{s['assets']} assets: {len(page.problems)} need action, {len(page.approved)} approved, "
               f"{len(page.clean)} clean · assets by severity {_by_severity(page.data['assets'])} · "
               f"{len(findings)} delivery finding{'s' if len(findings) != 1 else ''}"
-              + (f" ({_by_severity(findings)})" if findings else ""))
+              + (f" ({_by_severity(findings, nonzero=True)})" if findings else ""))
     return (f"<div class=\"banner {css}\"><b>{e(s['outcome'])}</b>{e(blurb)}"
             f"<div class=\"counts\">{e(counts)}</div></div>")
 
 
-def _by_severity(items: list[dict[str, Any]]) -> str:
+def _by_severity(items: list[dict[str, Any]], nonzero: bool = False) -> str:
     counts = {sev: sum(1 for i in items if i.get("severity") == sev) for sev in ("BLOCKER", "ISSUE", "FYI")}
-    return ", ".join(f"{n} {sev}" for sev, n in counts.items())
+    return ", ".join(f"{n} {sev}" for sev, n in counts.items() if n or not nonzero) or "no severity"
 
 
 def notices(page: Page) -> str:

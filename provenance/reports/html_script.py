@@ -19,6 +19,9 @@ SCRIPT = """(function () {
   var rows = Array.prototype.slice.call(document.querySelectorAll("tr[data-sev]"));
   var groups = Array.prototype.slice.call(document.querySelectorAll("tbody[data-group]"));
   var folds = Array.prototype.slice.call(document.querySelectorAll("details.rows"));
+  var tables = Array.prototype.slice.call(document.querySelectorAll("table")).filter(function (t) {
+    return t.querySelector("tr[data-sev]");
+  });
   var shown = document.getElementById("shown");
   var keys = ["sev", "status", "q"];
   var start = new URLSearchParams(location.hash.slice(1));
@@ -34,6 +37,7 @@ SCRIPT = """(function () {
       if (ok) { n += 1; }
     });
     groups.forEach(function (g) { g.hidden = !g.querySelector("tr[data-sev]:not([hidden])"); });
+    tables.forEach(function (t) { t.hidden = !t.querySelector("tr[data-sev]:not([hidden])"); });
     var active = Boolean(sev || status || q);
     folds.forEach(function (d) { if (active && d.querySelector("tr[data-sev]:not([hidden])")) { d.open = true; } });
     shown.textContent = n + " of " + rows.length + " rows shown";
