@@ -38,15 +38,17 @@ from provenance.scan.walk import FileEntry
 
 
 def listing_key(files: Sequence[FileEntry], version: str, no_grouping: Sequence[str],
-                sidecar_signature: Callable[[FileEntry], str], moved: Callable[[FileEntry], bool]) -> str:
-    """What must be equal for a folder's assets to be reused (``moved``: read at another path)."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps([version, list(no_grouping)]).encode())
-    for e in files:
-        digest.update(json.dumps([e.rel, moved(e), e.size, e.mtime_ns, e.inode, e.ctime_ns, e.etag,
-                                  sidecar_signature(e), list(e.notes)], ensure_ascii=False).encode("utf-8",
-                                                                                                  "surrogateescape"))
-    return digest.hexdigest()
+                sidecar_signature: Callable[[FileEntry], str], prefix: str) -> str:
+    """What must be equal for a folder's assets to be reused.
+
+    ``prefix`` is where the walk puts a file that nothing moved (``root/``): a
+    file read at another path (a followed symlink, an odd name) changes the key.
+    One string per folder, hashed once: this runs for every file of a warm rescan.
+    """
+    lines = [json.dumps([version, list(no_grouping)])]
+    lines += [f"{e.rel}\0{e.abspath == prefix + e.rel}\0{e.size}\0{e.mtime_ns}\0{e.inode}\0{e.ctime_ns}\0{e.etag}"
+              f"\0{sidecar_signature(e) if e.sidecars else ''}\0{'|'.join(e.notes)}" for e in files]
+    return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def still(files: Sequence[FileEntry], started_ns: int, racy_ns: int) -> bool:

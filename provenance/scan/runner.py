@@ -205,8 +205,7 @@ def scan_tree(
     def _listing_keys(folders: list[list[FileEntry]]) -> dict[str, str]:
         assert cache is not None
         return {_folder_of(files): folder_cache.listing_key(files, version, settings.no_grouping,
-                                                            cache.sidecar_signature,
-                                                            lambda e: e.abspath != where.path_of(e.rel))
+                                                            cache.sidecar_signature, where.path_of(""))
                 for files in folders
                 if files and folder_cache.still(files, cache.started_ns, RACY_NS)}
 
