@@ -3,6 +3,7 @@
     python bench/run.py                    # 20,000 files
     python bench/run.py --files 200000     # memory should stay flat
     python bench/run.py --files 2000 --skip-exiftool   # a quick look while developing
+    python bench/run.py --scale            # then S3 (local moto server) + Dask LocalCluster figures
 
 It builds (or reuses) a synthetic delivery of N files (see bench/synth.py),
 then times, on the same tree and a warm page cache:
@@ -112,6 +113,9 @@ def main() -> None:
     parser.add_argument("--executor", choices=("process", "thread"), default="process")
     parser.add_argument("--warm-runs", type=int, default=3, help="warm rescans; the best is reported")
     parser.add_argument("--skip-exiftool", action="store_true")
+    parser.add_argument("--scale", action="store_true",
+                        help="then the same tree in a local S3 server on a Dask LocalCluster (bench/scale.py)")
+    parser.add_argument("--workers", default="1,2,4", help="with --scale: Dask worker counts on local disk")
     args = parser.parse_args()
 
     root = args.root or os.path.join(tempfile.gettempdir(), f"provenance-bench-{args.files}")
@@ -154,6 +158,11 @@ def main() -> None:
     print(f"peak memory       {max(cold.peak_mb, warm.peak_mb):6.1f} MB  "
           f"({max(cold.peak_mb, warm.peak_mb) * 1024 / n:.2f} KB per file; target < 300 MB at 20,000, flat at 200,000)")
     print(f"cpus              {os.cpu_count()}  load average {os.getloadavg()[0]:.2f} (other work on the box skews wall times)")
+    if args.scale:
+        from bench.scale import report_scale
+
+        print()
+        report_scale(root, n, [int(w) for w in args.workers.split(",")], cold.seconds)
 
 
 def _same_report(a: str, b: str) -> bool:

@@ -50,7 +50,7 @@ class DaskSession:
                 self.client = distributed.Client(address, timeout="10s", set_as_default=False)
             else:
                 self._cluster = distributed.LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
-                                                         processes=True, dashboard_address=None)
+                                                         processes=True, dashboard_address=":0", host="127.0.0.1")
                 self.client = distributed.Client(self._cluster, set_as_default=False)
         except OSError as exc:
             self.close()
