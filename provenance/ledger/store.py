@@ -371,8 +371,9 @@ class Ledger:
 
     # -- reading ---------------------------------------------------------
     def approvals(self) -> list[Approval]:
-        rows = self.store.query(f"SELECT * FROM {schema.APPROVALS} ORDER BY ref")
-        return [row_to_approval(row) for row in rows]
+        rows = self.store.query(f"SELECT * FROM {schema.APPROVALS}")
+        # Sorted here, not by the database: PostgreSQL's collation would order refs unlike SQLite.
+        return sorted((row_to_approval(row) for row in rows), key=lambda a: a.ref)
 
     def get(self, ref: str) -> Approval:
         found = self._load([ref]).get(ref.casefold())
