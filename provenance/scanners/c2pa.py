@@ -65,7 +65,7 @@ def _reader_types() -> frozenset[str]:
 class C2paScanner:
     id = SCANNER_ID
     # 5: default trust lists, the expired state, CAWG identities (cached results are re-read)
-    version = "5"
+    version = "6"
 
     def __init__(self) -> None:
         self._contexts: dict[str, c2pa.Context] = {}
@@ -180,6 +180,8 @@ def has_c2pa_marker(source: ByteSource) -> bool:
         return _walk_bmff(source)
     if head.startswith(b"\xff\xd8"):
         return _walk_jpeg(source)
+    if head.startswith(b"ID3"):
+        return _walk_id3(source)
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return _walk_png(source)
     return False
@@ -216,6 +218,41 @@ def _walk_bmff(source: ByteSource) -> bool:
         if size == 0 or size < body:
             return False  # box runs to end of file, or a broken size
         pos += size
+    return False
+
+
+def _syncsafe(raw: bytes) -> int:
+    value = 0
+    for byte in raw:
+        value = (value << 7) | (byte & 0x7F)
+    return value
+
+
+def _walk_id3(source: ByteSource) -> bool:
+    """A GEOB frame holding a C2PA store anywhere in an ID3v2 tag (MP3, ID3-prefixed FLAC).
+
+    c2pa-rs appends its GEOB after the frames already there, so behind a large
+    cover picture (APIC) the store sits hundreds of KiB into the file.
+    """
+    header = source.read_at(0, 10)
+    if len(header) < 10 or header[3] not in (2, 3, 4):
+        return False
+    version, flags = header[3], header[5]
+    end = min(source.size, 10 + _syncsafe(header[6:10]))
+    pos = 10
+    if flags & 0x40 and version in (3, 4):  # extended header
+        raw = source.read_at(pos, 4)
+        pos += _syncsafe(raw) if version == 4 else 4 + int.from_bytes(raw, "big")
+    id_len, head_len = (3, 6) if version == 2 else (4, 10)
+    for _ in range(MAX_UNITS):
+        frame = source.read_at(pos, head_len)
+        if pos + head_len > end or len(frame) < head_len or frame[0] == 0:
+            return False  # end of tag or padding
+        size_raw = frame[id_len : id_len + (3 if version == 2 else 4)]
+        size = _syncsafe(size_raw) if version == 4 else int.from_bytes(size_raw, "big")
+        if frame[:id_len] in (b"GEOB", b"GEO") and b"c2pa" in source.read_at(pos + head_len, 64):
+            return True
+        pos += head_len + size
     return False
 
 
