@@ -89,3 +89,25 @@ def test_an_xmp_sidecar_reference_missing_from_the_ledger_fails_a_final_delivery
     assert finding["approval"] == "NOT-IN-LEDGER-1"
     page = render_report(data, "html")
     assert "NOT-IN-LEDGER-1" in page and "is not in the ledger" in page
+
+
+def test_the_taggers_approval_reference_is_read_back_from_id3_vorbis_mp4_and_the_manifest(tmp_path: Path):
+    """Round trip: `provenance tag --approval` writes the reference; the audit reads every copy of it."""
+    from .conftest import REPO
+
+    root = tmp_path / "d"
+    root.mkdir()
+    demo = REPO / "sample_assets" / "final"
+    for src, name in (("audio/score_cue_12_suno.mp3", "a.mp3"), ("audio/music_bed_v001.flac", "b.flac"),
+                      ("movie/teaser_previz_v001.mp4", "c.mp4"), ("audio/dialogue_sc12_t3.wav", "e.wav")):
+        (root / name).write_bytes((demo / src).read_bytes())
+    tagged = invoke("tag", *(str(p) for p in sorted(root.iterdir())), "--source-type", "trainedAlgorithmicMedia",
+                    "--tool", "Gen 1.0", "--approval", "REF-77", "--c2pa", "off")
+    assert tagged.exit_code == 0, tagged.output
+    ledger = make_ledger(tmp_path / "l.db")
+    data = json.loads(invoke("audit", str(root), "--ledger", str(ledger), "--format", "json").stdout)
+    declared = {a["path"]: a["declared_approvals"] for a in data["assets"]}
+    expect = {"a.mp3": "id3", "b.flac": "vorbis", "c.mp4": "mp4", "e.wav": "id3"}
+    assert declared == {p: [{"ref": "REF-77", "sources": sorted([s, "manifest"]), "state": "unknown"}]
+                        for p, s in expect.items()}
+    assert sorted(f["path"] for f in data["findings"] if f["code"] == "declared-approval-unknown") == sorted(expect)
