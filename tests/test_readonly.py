@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -97,7 +98,10 @@ def test_scan_and_audit_leave_the_tree_untouched(tmp_path: Path, command: str) -
         assert new_data == data, f"{rel}: bytes changed"
         assert new_mtime == mtime, f"{rel}: mtime changed"
         assert new_mode == mode, f"{rel}: mode changed"
-        if honoured:  # skipped on noatime mounts, where reads never move atime
+        # A symlink's own atime moves whenever anyone resolves it (readlink has no O_NOATIME),
+        # and the walker must resolve one to know whether it leaves the delivery: the
+        # documented exception (docs/scanning.md). Its target is still held to the promise.
+        if honoured and not stat.S_ISLNK(mode):  # skipped on noatime mounts, where reads never move atime
             assert new_atime == atime, f"{rel}: atime changed (read without O_NOATIME?)"
     assert os.stat(root).st_mtime_ns == root_stat.st_mtime_ns
 
