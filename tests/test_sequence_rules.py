@@ -138,3 +138,19 @@ def test_scan_option_and_policy_key_switch_grouping_off_alike(tmp_path) -> None:
     (root / "provenance.toml").write_text('schema = 1\n[sequences]\nno_grouping = ["/abs/**"]\n', encoding="utf-8")
     bad = runner.invoke(cli, ["audit", str(root), "--ledger", str(tmp_path / "none.db"), "-q"])
     assert bad.exit_code == 2 and "sequences.no_grouping" in bad.output
+
+
+def test_a_change_of_the_grouping_rules_invalidates_cached_folders(monkeypatch) -> None:
+    # A warm rescan reuses a folder's assembled assets by listing key; assets grouped by
+    # yesterday's rules must not come back after the rules change.
+    from provenance.scan import folder_cache
+
+    files = [entry(f"shots/a.{n}.exr") for n in (1001, 1002)]
+
+    def key() -> str:
+        return folder_cache.listing_key(files, "scan-version", (), lambda e: "", "/delivery/")
+
+    before = key()
+    assert key() == before
+    monkeypatch.setattr(folder_cache, "RULES_VERSION", "next")
+    assert key() != before

@@ -44,12 +44,16 @@ def test_every_list_has_a_source_a_date_and_certificates() -> None:
 
 def test_settings_map_each_role_onto_the_c2pa_trust_table() -> None:
     settings = trust.c2pa_trust_settings(True, "")
-    assert set(settings) == {"trust_anchors", "allowed_list", "trust_config"}
-    # Every anchor and TSA certificate survives the join (an interim file ends without a newline).
-    assert settings["trust_anchors"].count("-----BEGIN CERTIFICATE-----") == 30 + 22 + 18
-    assert "-----END CERTIFICATE----------BEGIN" not in settings["trust_anchors"] + settings["allowed_list"]
-    assert settings["allowed_list"].count("-----BEGIN CERTIFICATE-----") == 86
-    assert "1.3.6.1.5.5.7.3.36" in settings["trust_config"]
+    assert set(settings) == {"anchors", "trust_config"}
+    manifest, tsa = settings["anchors"]
+    assert (manifest["trust_kind"], tsa["trust_kind"]) == ("manifest", "tsa")
+    # Every certificate survives the join (an interim file ends without a newline).
+    assert manifest["trust_anchors"].count("-----BEGIN CERTIFICATE-----") == 30 + 18
+    assert tsa["trust_anchors"].count("-----BEGIN CERTIFICATE-----") == 22
+    assert manifest["allowed_list"].count("-----BEGIN CERTIFICATE-----") == 86
+    joined = manifest["trust_anchors"] + manifest["allowed_list"] + tsa["trust_anchors"]
+    assert "-----END CERTIFICATE----------BEGIN" not in joined
+    assert "1.3.6.1.5.5.7.3.36" in manifest["trust_config"] and settings["trust_config"] == manifest["trust_config"]
     assert trust.c2pa_trust_settings(False, "") == {}
     mine = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
     assert trust.c2pa_trust_settings(False, mine) == {"user_anchors": mine}

@@ -7,16 +7,23 @@ accepted key usages) are trusted. They ship as package data in
 nothing is ever downloaded. ``--trust-anchors`` adds anchors,
 ``--no-default-trust`` turns the bundle off.
 
-How the lists map onto the c2pa-python 0.38 settings (c2pa-rs 0.91 ``Trust``
-has exactly these four fields; unknown keys are silently ignored, so no other
-name may be guessed):
+How the lists map onto the c2pa-python 0.38 settings (c2pa-rs 0.91 ``Trust``).
+Unknown keys are silently ignored, so each name below was checked against the
+installed library (tests/scanners/test_c2pa_states.py proves the allowed list
+takes effect):
 
-* ``trust.trust_anchors``: the C2PA list, the TSA list and the interim
-  anchors. c2pa-rs checks a timestamp's certificate against the same anchors
-  as the signer's; it has no separate TSA setting.
-* ``trust.allowed_list``: the interim end-entity certificates, matched by
-  the SHA-256 of the certificate itself (no chain needed).
-* ``trust.trust_config``: the accepted extended key usages.
+* ``trust.anchors``: typed trust-list entries, ``trust_kind`` one of
+  ``manifest``, ``tsa``, ``cawg`` (any other kind is refused by the library).
+  One ``manifest`` entry holds the C2PA list and the interim anchors, with the
+  interim end-entity certificates as its ``allowed_list`` (matched by the
+  certificate itself, no chain needed) and its accepted key usages as
+  ``trust_config``; one ``tsa`` entry holds the TSA list. A flat
+  ``trust.allowed_list`` is read by this library version but has no effect,
+  which is why the entries are used. c2pa-rs 0.91 does not yet keep the kinds
+  apart: a certificate under any entry is accepted for signers and for
+  timestamps alike (SECURITY.md).
+* ``trust.trust_config``: the accepted extended key usages, also at the top
+  level so ``--trust-anchors`` signers are held to the same list.
 * ``trust.user_anchors``: what the user passed with ``--trust-anchors``.
 """
 
@@ -32,7 +39,6 @@ from typing import Any
 
 from provenance.models import TrustSource
 
-ANCHOR_ROLES = ("anchors", "tsa-anchors")
 _PEM = re.compile(rb"-----BEGIN CERTIFICATE-----\s.*?-----END CERTIFICATE-----", re.S)
 
 
@@ -84,19 +90,28 @@ def bundle_digest() -> str:
     return digest.hexdigest()
 
 
-def c2pa_trust_settings(default_trust: bool, user_pem: str) -> dict[str, str]:
-    """The ``trust`` table of the c2pa settings for this bundle."""
+def c2pa_trust_settings(default_trust: bool, user_pem: str) -> dict[str, Any]:
+    """The ``trust`` table of the c2pa settings for this bundle (see the module docstring)."""
     files = default_bundle() if default_trust else ()
-    trust: dict[str, str] = {}
+    trust: dict[str, Any] = {}
     # Files are joined line by line: the interim lists end without a newline, and
     # "-----END CERTIFICATE----------BEGIN" would drop a certificate silently.
-    anchors = _joined(f.text for f in files if f.info.role in ANCHOR_ROLES)
+    anchors = _joined(f.text for f in files if f.info.role == "anchors")
+    tsa = _joined(f.text for f in files if f.info.role == "tsa-anchors")
     allowed = _joined(f.text for f in files if f.info.role == "allowed")
     ekus = _joined(f.text for f in files if f.info.role == "ekus")
-    if anchors:
-        trust["trust_anchors"] = anchors
-    if allowed:
-        trust["allowed_list"] = allowed
+    entries: list[dict[str, str]] = []
+    if anchors or allowed:
+        entry = {"trust_kind": "manifest", "trust_anchors": anchors}
+        if allowed:
+            entry["allowed_list"] = allowed
+        if ekus:
+            entry["trust_config"] = ekus
+        entries.append(entry)
+    if tsa:
+        entries.append({"trust_kind": "tsa", "trust_anchors": tsa})
+    if entries:
+        trust["anchors"] = entries
     if ekus:
         trust["trust_config"] = ekus
     if user_pem.strip():

@@ -34,6 +34,7 @@ from provenance.models import (
     Verdict,
     VerdictKind,
 )
+from provenance.scan.sequences import RULES_VERSION
 from provenance.scan.walk import FileEntry
 
 
@@ -45,7 +46,7 @@ def listing_key(files: Sequence[FileEntry], version: str, no_grouping: Sequence[
     file read at another path (a followed symlink, an odd name) changes the key.
     One string per folder, hashed once: this runs for every file of a warm rescan.
     """
-    lines = [json.dumps([version, list(no_grouping)])]
+    lines = [json.dumps([version, RULES_VERSION, list(no_grouping)])]
     lines += [f"{e.rel}\0{e.abspath == prefix + e.rel}\0{e.size}\0{e.mtime_ns}\0{e.inode}\0{e.ctime_ns}\0{e.etag}"
               f"\0{sidecar_signature(e) if e.sidecars else ''}\0{'|'.join(e.notes)}" for e in files]
     return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()

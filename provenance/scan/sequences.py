@@ -48,6 +48,9 @@ FRAME_EXTENSIONS = frozenset({
     ".webp", ".bmp", ".sgi", ".rgb", ".jp2", ".j2c", ".dng", ".ari",
 })
 MIN_FRAMES = 2
+# Part of the folder cache's listing key: bump it whenever the grouping rules change, or a
+# warm rescan would hand back folders grouped by the old rules.
+RULES_VERSION = "2"
 
 
 @dataclass(frozen=True)

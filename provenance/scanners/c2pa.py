@@ -65,7 +65,9 @@ def _reader_types() -> frozenset[str]:
 class C2paScanner:
     id = SCANNER_ID
     # 5: default trust lists, the expired state, CAWG identities (cached results are re-read)
-    version = "6"
+    # 6: an MP3's GEOB store found by walking the ID3 tag
+    # 7: the interim allowed list takes effect (typed trust-list entries)
+    version = "7"
 
     def __init__(self) -> None:
         self._contexts: dict[str, c2pa.Context] = {}
