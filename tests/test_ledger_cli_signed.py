@@ -146,3 +146,16 @@ def test_audit_report_checkpoint_proves_the_ledger_only_grew(tmp_path: Path):
     assert "checkpoint 3:" in ok(run(ledger, "verify", "--checkpoint", checkpoint))
     bad = CliRunner().invoke(cli, ["ledger", "--ledger", str(ledger), "verify", "--checkpoint", "2:" + "0" * 64])
     assert bad.exit_code == 1 and "rewritten since the checkpoint" in bad.output
+
+
+def test_a_delivery_policy_cannot_send_the_audit_to_a_database(tmp_path: Path):
+    delivery = tmp_path / "ep101"
+    delivery.mkdir()
+    _ai_png(delivery / "poster.png")
+    (delivery / "provenance.toml").write_text('schema = 1\n[ledger]\npath = "postgresql://v:pw@203.0.113.9/x"\n')
+    result = CliRunner().invoke(cli, ["audit", str(delivery), "--no-cache"], env={"PROVENANCE_LEDGER": None})
+    assert result.exit_code == 2 and "counts only from --policy" in result.output
+    ledger = tmp_path / "approvals.db"
+    ok(run(ledger, "init"))
+    with_ledger = CliRunner().invoke(cli, ["audit", str(delivery), "--no-cache", "--ledger", str(ledger)])
+    assert with_ledger.exit_code in (0, 1), with_ledger.output  # --ledger wins; the URL is never used

@@ -52,7 +52,14 @@ def audit_delivery(root: Path | str | DeliveryRoot, ledger_path: str | os.PathLi
         raise UsageError(f"delivery folder {root} not found; pass the folder to audit")
     policy = load_policy(policy_path, Path(where.path)) if not where.remote or policy_path else _remote_policy(where)
     pem = trust_pem + _policy_anchors(policy)
-    approvals, ledger = read_ledger(ledger_path, policy.ledger_path, _ledger_trust(policy_path), delivery=None if where.remote else Path(where.path))
+    policy_ledger = policy.ledger_path
+    if isinstance(policy_ledger, str) and policy_path is None and ledger_path is None \
+            and not os.environ.get("PROVENANCE_LEDGER"):
+        # The delivery's own provenance.toml must not send the audit to a database of the vendor's choosing.
+        raise UsageError("the delivery's provenance.toml names a database ledger (ledger.path is a URL), which "
+                         "counts only from --policy; pass --ledger URL or --policy FILE")
+    approvals, ledger = read_ledger(ledger_path, policy_ledger, _ledger_trust(policy_path),
+                                    delivery=None if where.remote else Path(where.path))
     if registry is None:
         from provenance.scanners import default_registry  # built-ins live outside the core package
 
