@@ -86,6 +86,7 @@ def test_sign_export_import_between_two_companies(tmp_path: Path, ledger_locatio
     assert "imported 0 signed event(s)" in ok(run(ledger_location, "import", str(bundle), "--policy", str(policy)))
     verified = json.loads(ok(run(ledger_location, "verify", "--policy", str(policy), "--format", "json")))
     assert verified["ok"] and verified["signatures"] == {}
+    assert f"by key {key_id}" in ok(run(ledger_location, "show", "S-1"))
 
 
 def _ai_png(path: Path) -> None:

@@ -77,6 +77,8 @@ def show_text(approval: Approval, events: Sequence[LedgerEvent], day: datetime.d
     for e in events:
         lines.append(f"    #{e.seq} {e.ts} {e.event_type} {e.ref} by {e.actor}: {_summary(e)}")
         lines.append(f"        hash {e.hash}")
+        if e.signed is not None:
+            lines.append(f"        signed {e.signed.signed_at} by key {e.signed.key_id}")
     return "\n".join(lines) + "\n"
 
 
