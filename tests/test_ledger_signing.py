@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import stat
@@ -189,3 +190,24 @@ def test_sign_material_is_independent_of_the_chain(tmp_path, keys):
         event = b.events()[-1]
     assert event.seq == 2 and event.signed is not None
     assert Path(tmp_path / "b.db").exists()
+
+
+V1_FILE = Path(__file__).parent / "fixtures" / "ledger_v1.db"  # written by the v1 code (commit de3befe)
+V1_CHECKPOINT = "6:b478133cd7c3b97582b26aff7a8869a7928aad2a1a4a6b133f8fec9149544f84"
+
+
+def test_a_ledger_file_written_by_the_released_v1_code_migrates(tmp_path, keys):
+    path = tmp_path / "v1.db"
+    path.write_bytes(V1_FILE.read_bytes())
+    with open_ledger(path, read_only=True) as reader:
+        assert reader.version == 1 and reader.verify(checkpoint=V1_CHECKPOINT).ok
+        before = reader.approvals()
+    with open_ledger(path) as ledger:  # opening for writing migrates
+        assert ledger.version == 2 and ledger.approvals() == before
+        assert [e.event_type for e in ledger.events()][-1] == "migrate"
+        grant(ledger, "V2-0001", keys["Dana Reyes"])
+        result = ledger.verify(checkpoint=V1_CHECKPOINT, approvers=trusted(keys, "Dana Reyes"))
+    assert result.ok, result.problems
+    assert result.trust["V2-0001"] == "valid" and result.trust["V1-0002"] == "unsigned"
+    assert {a.ref: a.status_on(datetime.date(2026, 12, 1)) for a in before} == {"V1-0001": "superseded",
+                                                                               "V1-0002": "revoked"}
