@@ -89,7 +89,7 @@ def dask_scheduler(aws_env: None) -> Iterator[str]:
 
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
         cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, host="127.0.0.1")
+                                           dashboard_address=":0", host="127.0.0.1")
     try:
         yield cluster.scheduler_address
     finally:
