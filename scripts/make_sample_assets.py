@@ -36,6 +36,7 @@ from provenance.tagging import TagJob, TagOptions, make_declaration, tag_files
 from provenance.tagging.spec import C2paMode
 
 APPROVALS = "_approvals"
+EDITORIAL = "_editorial"
 FIXED_CLOCK = datetime.datetime(2026, 11, 2, 9, 30, tzinfo=datetime.UTC)
 COMFY_PROMPT = json.dumps({"3": {"class_type": "KSampler", "inputs": {"seed": 42, "steps": 20, "cfg": 7.0}},
                            "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "sdxl.safetensors"}}})
@@ -261,6 +262,7 @@ def build(out: Path) -> None:
 
         _ledger(out, first_cut)
     _policy(out)
+    _conform(out)
 
 
 def _policy(out: Path) -> None:
@@ -275,8 +277,8 @@ def _policy(out: Path) -> None:
 schema = 1
 
 [paths]
-# Not part of the delivery: the approvals that travel with the demo.
-ignore = ["{APPROVALS}/**"]
+# Not part of the delivery: the approvals and the conform timeline that travel with the demo.
+ignore = ["{APPROVALS}/**", "{EDITORIAL}/**"]
 
 [c2pa]
 trust_anchors = ["{APPROVALS}/vendor-trust-anchor.pem"]
@@ -286,6 +288,37 @@ trust_anchors = ["{APPROVALS}/vendor-trust-anchor.pem"]
 path = "{APPROVALS}/ledger.db"
 """
     (out / "provenance.toml").write_text(text, encoding="utf-8")
+
+
+# The conform EDL of reel 1 (CMX 3600, 24 fps): which delivered media the cut uses, and where.
+# Source timecode of the EXR sequence is its frame number (00:00:41:21 is frame 1005).
+CONFORM_EDL = """TITLE: EP101_REEL1_CONFORM
+FCM: NON-DROP FRAME
+
+001  A001C003 V     C        00:00:00:00 00:00:02:00 01:00:00:00 01:00:02:00
+* FROM CLIP NAME: camera_plate_a001.jpg
+* SOURCE FILE: /mnt/ep101/final/stills/camera_plate_a001.jpg
+002  SH010    V     C        00:00:41:21 00:00:42:13 01:00:02:00 01:00:02:16
+* FROM CLIP NAME: sh010_comp_v003.1005.exr
+* SOURCE FILE: /mnt/ep101/final/vfx/sh010/sh010_comp_v003.%04d.exr
+003  SLAPCOMP V     C        00:00:00:00 00:00:01:00 01:00:02:16 01:00:03:16
+* FROM CLIP NAME: slapcomp_sh010.png
+004  KEYART   V     C        00:00:00:00 00:00:02:00 01:00:03:16 01:00:05:16
+* FROM CLIP NAME: keyart_character_v002.png
+005  KEYART   V     C        00:00:02:00 00:00:02:00 01:00:05:16 01:00:05:16
+005  MATTE    V     D    012 00:00:00:00 00:00:02:00 01:00:05:16 01:00:07:16
+* FROM CLIP NAME: keyart_character_v002.png
+* TO CLIP NAME: matte_sky_v004.png
+006  A003C012 V     C        14:22:10:00 14:22:11:00 01:00:07:16 01:00:08:16
+* FROM CLIP NAME: A003C012_231104_R2XK.mov
+007  SCORE    A     C        00:00:00:00 00:00:08:16 01:00:00:00 01:00:08:16
+* FROM CLIP NAME: score_cue_12_suno.mp3
+"""
+
+
+def _conform(out: Path) -> None:
+    (out / EDITORIAL).mkdir(parents=True, exist_ok=True)
+    (out / EDITORIAL / "ep101_reel1_conform.edl").write_text(CONFORM_EDL, encoding="utf-8")
 
 
 def _ledger(out: Path, first_cut: Path) -> None:

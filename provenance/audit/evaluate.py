@@ -132,6 +132,7 @@ class AuditResult:
     today: date
     warnings: tuple[str, ...] = ()
     incomplete: tuple[str, ...] = field(default=())  # why the audit could not check everything
+    timelines: tuple[Any, ...] = ()  # audit.cut.CutReport per --timeline: where flagged material sits in the cut
 
     @property
     def complete(self) -> bool:
@@ -187,9 +188,9 @@ def evaluate(scan: ScanReport, approvals: Sequence[ApprovalLike], policy: Policy
 
 
 def assess(result: AssetResult, approvals: Sequence[ApprovalLike] | ApprovalIndex, policy: Policy, today: date,
-           sha256: str | None) -> AssetAudit:
+           sha256: str | None, use: str | None = None) -> AssetAudit:
     """The status of one asset. Order: approvals, then what the verdict demands, then review flags."""
-    use = policy.classify(result.path)
+    use = use or policy.classify(result.path)  # a span in the cut passes "final", wherever its file sits
     verdict = str(result.verdict.kind)
     requirement = policy.verdicts[verdict]
     rule = policy.uses[use]
@@ -378,5 +379,7 @@ def outcome_label(code: int) -> str:
 
 
 def severities_of(data: Mapping[str, Any]) -> list[str | None]:
-    """Every severity in a canonical audit dict: assets and findings."""
-    return [a.get("severity") for a in data.get("assets", [])] + [f.get("severity") for f in data.get("findings", [])]
+    """Every severity in a canonical audit dict: assets, findings and spans in the cut."""
+    spans = [s.get("severity") for t in data.get("timelines", []) for s in t.get("spans", [])]
+    return [a.get("severity") for a in data.get("assets", [])] + [f.get("severity") for f in data.get("findings", [])] \
+        + spans

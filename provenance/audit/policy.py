@@ -32,7 +32,7 @@ SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 VERDICTS = ("ai-generated", "ai-modified", "no-ai-declared", "no-evidence")
 REQUIREMENTS = ("approval", "none", "provenance")
 FINDING_CODES = ("manifest-missing-file", "manifest-hash-mismatch", "metadata-stripped", "unmatched-approval",
-                 "declared-approval-unknown", "unsigned-approval")
+                 "declared-approval-unknown", "unsigned-approval", "timeline-unresolved", "timeline-ambiguous")
 C2PA_REVIEWABLE = ("invalid", "expired", "valid", "error", "remote")
 _GRADED = tuple(s for s in STATUSES if s != "clean")
 

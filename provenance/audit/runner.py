@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from provenance.audit.evaluate import ApprovalLike, AuditResult, LedgerInfo, evaluate
+from provenance.audit.cut import apply_cuts, load_cuts, plan_cuts, wrap_approvals
+from provenance.audit.evaluate import ApprovalLike, AssetAudit, AuditResult, LedgerInfo, evaluate
 from provenance.ledger.index import ApprovalIndex
 from provenance.ledger.trust import LedgerTrust
 from provenance.errors import UsageError
@@ -30,6 +31,7 @@ from provenance.scan.roots import DeliveryRoot, parse_root, storage_error
 from provenance.scan.runner import Progress, ScanSettings, note_phase, scan_tree
 from provenance.source import InputTooLarge, ScanOptions
 from provenance.source.noatime import read_text
+from provenance.timeline.listing import media_root_labels
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +40,15 @@ def audit_delivery(root: Path | str | DeliveryRoot, ledger_path: str | os.PathLi
                    today: date | None = None, *, jobs: int = 1, cache: ScanCache | None = None,
                    progress: Progress | None = None, registry: ScannerRegistry | None = None,
                    default_trust: bool = True, executor: str = "process", scheduler: str | None = None,
-                   session: Session | None = None, storage_options: Mapping[str, object] | None = None) -> AuditResult:
+                   session: Session | None = None, storage_options: Mapping[str, object] | None = None,
+                   timelines: Sequence[Path] = (), timeline_rate: str = "24",
+                   media_roots: Sequence[Path] = ()) -> AuditResult:
     """Audit one delivery folder or object-store prefix. ``ledger_path`` is the ``--ledger`` value (resolved here).
+
+    ``timelines`` are conform timelines (``timeline_rate`` is the EDL rate):
+    the result then says where each flagged asset sits in each cut
+    (``audit/cut.py``); ``media_roots`` are local folders scanned too, for
+    clips whose media is not in the delivery.
 
     ``jobs``, ``cache``, ``progress``, ``executor``, ``scheduler`` and
     ``session`` go to the scan; the cache also keeps the content hashes of
@@ -51,6 +60,7 @@ def audit_delivery(root: Path | str | DeliveryRoot, ledger_path: str | os.PathLi
     if not where.remote and not Path(where.path).is_dir():
         raise UsageError(f"delivery folder {root} not found; pass the folder to audit")
     policy = load_policy(policy_path, Path(where.path)) if not where.remote or policy_path else _remote_policy(where)
+    cuts = load_cuts(timelines, timeline_rate)  # before the scan: a timeline that cannot be read is exit 2 now
     pem = trust_pem + _policy_anchors(policy)
     policy_ledger = policy.ledger_path
     if isinstance(policy_ledger, str) and policy_path is None and ledger_path is None \
@@ -69,6 +79,11 @@ def audit_delivery(root: Path | str | DeliveryRoot, ledger_path: str | os.PathLi
     scan = scan_tree(where, registry, settings, cache=cache, progress=progress, session=session)
     scan = drop_ignored(scan, policy)
     day = today or datetime.now(UTC).date()
+    if cuts:
+        extra = [(label, drop_ignored(scan_tree(path, registry, settings), policy))
+                 for label, path in zip(media_root_labels(media_roots), media_roots)]
+        plan = plan_cuts(cuts, [("", a) for a in scan.assets] + [(lb, a) for lb, s in extra for a in s.assets])
+        approvals = wrap_approvals(approvals, plan.shown_ai)
     # First pass without content hashes tells which assets need one: anything flagged, or touched by an approval.
     index = ApprovalIndex(approvals)  # built once: both passes and the probe look approvals up through it
     first = evaluate(scan, approvals, policy, day, {}, ledger, index=index)
@@ -77,7 +92,27 @@ def audit_delivery(root: Path | str | DeliveryRoot, ledger_path: str | os.PathLi
     frames: dict[str, list[str]] = {}
     scan, hashes = hash_assets(scan, where, wanted, cache, frames, progress)
     refine = functools.partial(with_segments, approvals=index, policy=policy, today=day, frame_hashes=frames)
-    return evaluate(scan, approvals, policy, day, hashes, ledger, refine, index)
+    result = evaluate(scan, approvals, policy, day, hashes, ledger, refine, index)
+    if not cuts:
+        return result
+    audits = {a.result.path: a for a in result.assets}
+    for (label, extra_scan), path in zip(extra, media_roots):
+        extra_audits, extra_frames = _media_root_audits(extra_scan, path, approvals, index, policy, day, ledger)
+        audits.update({f"{label}:{a.result.path}": a for a in extra_audits})
+        frames.update({f"{label}:{k}": v for k, v in extra_frames.items()})
+    return apply_cuts(result, plan, audits, approvals, policy, day, frames)
+
+
+def _media_root_audits(scan: ScanReport, root: Path, approvals: Sequence[ApprovalLike], index: ApprovalIndex,
+                       policy: Policy, day: date, ledger: LedgerInfo
+                       ) -> tuple[tuple[AssetAudit, ...], dict[str, list[str]]]:
+    """A media root's assets judged like the delivery's, so a clip's media outside the delivery has a status."""
+    first = evaluate(scan, approvals, policy, day, {}, ledger, index=index)
+    wanted = {a.result.path for a in first.assets if a.status != "clean"}
+    frames: dict[str, list[str]] = {}
+    scan, hashes = hash_assets(scan, root, wanted, None, frames)
+    refine = functools.partial(with_segments, approvals=index, policy=policy, today=day, frame_hashes=frames)
+    return evaluate(scan, approvals, policy, day, hashes, ledger, refine, index).assets, frames
 
 
 def _remote_policy(where: DeliveryRoot) -> Policy:

@@ -50,7 +50,8 @@ class SegmentAudit:
 
 def frame_pins(approval: ApprovalLike) -> tuple[str, ...]:
     """The sha256 values an approval pins (its ``sha256`` scopes)."""
-    return tuple(str(s.value).lower() for s in getattr(approval, "scopes", ()) if getattr(s, "kind", "") == "sha256")
+    scopes = getattr(approval, "scopes", None) or ()  # None: a wrapper asked through match() (audit/cut.py)
+    return tuple(str(s.value).lower() for s in scopes if getattr(s, "kind", "") == "sha256")
 
 
 def frame_numbers(result: AssetResult) -> tuple[int, ...]:

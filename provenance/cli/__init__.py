@@ -28,6 +28,7 @@ _COMMANDS = {
     "policy": ("provenance.cli.policy", "policy_group"),
     "tag": ("provenance.cli.tag", "tag_command"),
     "trust": ("provenance.cli.trust", "trust_group"),
+    "timeline": ("provenance.cli.timeline", "timeline_command"),
 }
 
 

@@ -50,7 +50,8 @@ def _usage_exit(message: str) -> NoReturn:
     epilog="Example:\n\n\b\n  provenance audit DELIVERY/ --ledger approvals.db\n"
            "  provenance audit DELIVERY/ --format html --output audit.html\n"
            "  provenance audit DELIVERY/ --format pdf --output audit.pdf --audited-by 'Dana Whitfield'\n"
-           "  provenance audit DELIVERY/ --format json --output audit.json --fail-on blocker",
+           "  provenance audit DELIVERY/ --format json --output audit.json --fail-on blocker\n"
+           "  provenance audit DELIVERY/ --timeline reel2_conform.edl --timeline-rate 23.976",
 )
 @click.argument("delivery", nargs=-1, required=True, metavar="DELIVERY...", callback=check_root)
 @click.option("--ledger", metavar="PATH|URL",
@@ -73,11 +74,21 @@ def _usage_exit(message: str) -> NoReturn:
               type=click.Path(dir_okay=False, path_type=Path),
               help="Write a CSV for `provenance ledger import`: one row per unapproved final asset, path and "
                    "sha256 filled in, approver and category left to fill.")
+@click.option("--timeline", "timelines", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Conform timeline (.otio, .edl, FCP 7/X .xml/.fcpxml, .aaf; repeatable): the report says "
+                   "where each flagged asset sits in the cut.")
+@click.option("--timeline-rate", default="24", show_default=True,
+              help="Frame rate of EDLs, which carry none: 24, 25, 30, 23.976, 29.97, 59.94 (NTSC rationals) "
+                   "or a ratio like 30000/1001.")
+@click.option("--media-root", "media_roots", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Extra folder where clips of the timeline may find their media (repeatable).")
 @scale_options
 @scan_run_options
 def audit_command(delivery: tuple[str, ...], ledger: str | None, policy: Path | None, fmt: str, output: Path | None,
                   fail_on: str, trust_anchors: tuple[Path, ...], no_default_trust: bool, audited_by: str | None,
-                  suggest_path: Path | None,
+                  suggest_path: Path | None, timelines: tuple[Path, ...], timeline_rate: str,
+                  media_roots: tuple[Path, ...],
                   jobs: int | None, cache_path: Path | None, no_cache: bool, quiet: bool, **scale: Any) -> None:
     """Audit DELIVERY: every generated asset against its written approval.
 
@@ -100,7 +111,8 @@ def audit_command(delivery: tuple[str, ...], ledger: str | None, policy: Path | 
         result = audit_delivery(where, ledger, policy, read_trust_anchors(trust_anchors),
                                 jobs=jobs or default_jobs(), cache=cache, progress=progress,
                                 default_trust=not no_default_trust, executor=scale["executor"],
-                                scheduler=scale["scheduler"])
+                                scheduler=scale["scheduler"],
+                                timelines=timelines, timeline_rate=timeline_rate, media_roots=media_roots)
     except ProvenanceError as exc:
         progress.close()
         _usage_exit(str(exc))

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from provenance.errors import ProvenanceError
-from provenance.ledger import CATEGORY_HELP, STATUSES, USES, Ledger, open_ledger, resolve_ledger_path
+from provenance.ledger import CATEGORY_HELP, STATUSES, USES, Ledger, Scope, open_ledger, resolve_ledger_path
 from provenance.ledger import views
 from provenance.ledger.bundle import export_bundle, is_bundle, read_bundle
 from provenance.ledger.io import dumps, records_to_csv, to_flat
@@ -106,6 +106,9 @@ def _approval_options(required: bool) -> Callable[[Callable[..., Any]], Callable
         click.option("--path", "paths", multiple=True,
                      help="Path glob relative to the delivery root (repeatable); a version token is literal."),
         click.option("--c2pa-instance", multiple=True, help="C2PA instance id (xmp:iid) (repeatable)."),
+        click.option("--timeline", "timeline_ranges", multiple=True,
+                     help="A record range of one cut, e.g. 'name=REEL2,range=01:02:03:00-01:02:09:12' "
+                          "[,rate=24][,sha256=HEX][,drop=true] (repeatable); covers AI material used only there."),
         click.option("--category", "categories", multiple=True, required=required,
                      help="Approval category (repeatable); see `provenance ledger categories`."),
         click.option("--use", type=click.Choice(USES), default="final" if required else None,
@@ -149,10 +152,12 @@ def add_command(ref: str, ledger_path: str | None, paths: tuple[str, ...], categ
                 signing_key: Path | None, **fields: Any) -> None:
     """Record a written approval (a 'grant' event).
 
-    Give at least one scope (--sha256, --path, --c2pa-instance) and one --category.
+    Give at least one scope (--sha256, --path, --c2pa-instance, --timeline) and one --category.
     """
     with _open(ledger_path) as ledger:
-        approval = ledger.add(ref, path=paths, categories=_split(categories), signing_key=_key(signing_key), **fields)
+        scopes = [Scope.parse("timeline", v) for v in fields.pop("timeline_ranges", ())]
+        approval = ledger.add(ref, path=paths, categories=_split(categories), signing_key=_key(signing_key),
+                              scopes=scopes, **fields)
         click.echo(f"granted {approval.ref} ({approval.status_on(_today(None))}); head {ledger.head_hash()}")
 
 
@@ -168,6 +173,8 @@ def amend_command(ref: str, ledger_path: str | None, reason: str | None, signing
     actor = changes.pop("actor", None)
     if "paths" in changes:
         changes["path"] = changes.pop("paths")
+    if "timeline_ranges" in changes:
+        changes["scopes"] = [Scope.parse("timeline", v) for v in changes.pop("timeline_ranges")]
     if "categories" in changes:
         changes["categories"] = _split(changes["categories"])
     with _open(ledger_path) as ledger:

@@ -30,11 +30,11 @@ from .model import (
 )
 
 # Column order of CSV exports; imports accept the same names.
-CSV_FIELDS = ("ref", "title", "sha256", "path", "c2pa_instance", "category", "use", "approver", "role", "org",
-              "approved_on", "valid_until", "document", "document_sha256", "conditions", "revoked",
+CSV_FIELDS = ("ref", "title", "sha256", "path", "c2pa_instance", "timeline", "category", "use", "approver", "role",
+              "org", "approved_on", "valid_until", "document", "document_sha256", "conditions", "revoked",
               "revoked_reason", "superseded_by")
 _ALIASES = {"categories": "category", "c2pa": "c2pa_instance", "c2pa_instance_id": "c2pa_instance"}
-_MULTI = {"sha256": "sha256", "path": "path", "c2pa_instance": "c2pa-instance"}
+_MULTI = {"sha256": "sha256", "path": "path", "c2pa_instance": "c2pa-instance", "timeline": "timeline"}
 _KNOWN = set(CSV_FIELDS) | {"scopes"}
 SEPARATOR = ";"
 
@@ -135,9 +135,9 @@ def parse_record(raw: Mapping[str, Any], label: str, today: datetime.date,
         revoked = _flag(data.get("revoked"))
         field = "superseded_by"
         superseded_by = parse_ref(data["superseded_by"]) if parse_text(data.get("superseded_by")) else None
-        field = "sha256/path/c2pa_instance"
+        field = "sha256/path/c2pa_instance/timeline"
         if not scopes:
-            raise LedgerError("no scope; give at least one sha256, path or c2pa_instance")
+            raise LedgerError("no scope; give at least one sha256, path, c2pa_instance or timeline")
         field = "category"
         if not categories:
             raise LedgerError("no category; give at least one, separated by ';'")

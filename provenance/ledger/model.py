@@ -15,6 +15,7 @@ from typing import Any
 
 
 from .errors import LedgerError  # noqa: F401 - re-exported: the ledger API names it here
+from .cutscope import CutScopeError, parse_cut_scope
 from .globs import glob_matches, parse_glob
 
 
@@ -49,7 +50,7 @@ _CATEGORY_ALIASES = {
 }
 
 USES: tuple[str, ...] = ("ideation", "temporary", "final")
-SCOPE_KINDS: tuple[str, ...] = ("sha256", "path", "c2pa-instance")
+SCOPE_KINDS: tuple[str, ...] = ("sha256", "path", "c2pa-instance", "timeline")
 STATUSES: tuple[str, ...] = ("active", "revoked", "expired", "superseded", "pending")
 
 _REF_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
@@ -114,7 +115,7 @@ def parse_text(value: object) -> str | None:
 class Scope:
     """One selector of the material an approval covers."""
 
-    kind: str  # "sha256" | "path" | "c2pa-instance"
+    kind: str  # "sha256" | "path" | "c2pa-instance" | "timeline" (a record range of one cut: cutscope.py)
     value: str
 
     @classmethod
@@ -130,6 +131,11 @@ class Scope:
                 raise LedgerError(f"C2PA instance id {value!r} is not valid; pass the xmp:iid value, "
                                   f"e.g. xmp:iid:1d2c3b4a-…")
             return cls("c2pa-instance", text)
+        if kind == "timeline":
+            try:
+                return cls(kind, parse_cut_scope(value).text())
+            except CutScopeError as exc:
+                raise LedgerError(str(exc)) from None
         raise LedgerError(f"scope kind {kind!r} is unknown; use one of: {', '.join(SCOPE_KINDS)}")
 
     def to_dict(self) -> dict[str, str]:
@@ -146,7 +152,7 @@ def normalise_scopes(scopes: Iterable[Scope | tuple[str, str] | dict[str, str]])
         else:
             out.add(Scope.parse(*s))
     if not out:
-        raise LedgerError("an approval needs at least one scope; pass --sha256, --path or --c2pa-instance")
+        raise LedgerError("an approval needs at least one scope; pass --sha256, --path, --c2pa-instance or --timeline")
     return tuple(sorted(out))
 
 

@@ -24,6 +24,9 @@ def outcome_line(data: dict[str, Any]) -> str:
     findings = data.get("findings", [])
     if findings:
         parts.append(f"{len(findings)} delivery finding{'' if len(findings) == 1 else 's'}" + _by_severity(findings))
+    spans = [span for t in data.get("timelines", []) for span in t.get("spans", [])]
+    if data.get("timelines"):  # with --timeline: the flagged spans in the cut count too
+        parts.append(f"{len(spans)} span{'' if len(spans) == 1 else 's'} in the cut" + _by_severity(spans))
     return f"{s['outcome']}: {'; '.join(parts)}; fail on {data['fail_on']}"
 
 

@@ -21,6 +21,7 @@ from ._text import sort_assets
 from ._text import signature_text
 from .html_parts import ASSET_HEAD, PROBLEM_STATUSES, badge, e, grouped_table, path_html, sev_key
 from .html_script import SCRIPT, SCRIPT_HASH
+from .timeline_section import html_section
 
 _BANNER = {
     "PASS": ("pass", "Nothing at or above the fail-on threshold."),
@@ -288,6 +289,11 @@ def run_info(page: Page) -> str:
     return f"<h2>Run</h2><table><tbody>{body}</tbody></table>"
 
 
+def in_the_cut(page: Page) -> str:
+    """With --timeline: one strip per track, the spans coloured by status (timeline_section.py)."""
+    return html_section(page.data)
+
+
 Section = Callable[[Page], str]
-SECTIONS: list[Section] = [header, banner, notices, filter_bar, problems, findings, approved, summary, clean,
-                           signoff, run_info]
+SECTIONS: list[Section] = [header, banner, notices, filter_bar, problems, findings, in_the_cut, approved, summary,
+                           clean, signoff, run_info]

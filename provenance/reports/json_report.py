@@ -55,6 +55,8 @@ def build(result: AuditResult, fail_on: str) -> dict[str, Any]:
         "findings": findings,
         "skipped": [s.to_dict() for s in result.scan.skipped],
     }
+    if result.timelines:  # only with --timeline, so audits without one keep their exact bytes
+        data["timelines"] = [t.to_dict() for t in result.timelines]
     data["summary"] = summarize(data)
     return data
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .guidance import outcome_line, why
+from .timeline_section import text_section
 from ._text import (approval_detail, approval_refs, asset_label, c2pa_state_notes, declared_text, distinct_approvals,
                     one_line, severity_text, sort_assets)
 
@@ -16,6 +17,8 @@ def render(data: dict[str, Any]) -> str:
                      one_line(asset_label(a), 70), one_line(approval_refs(a), 50) or "-", one_line(why(a), 48)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip() for row in rows]
+    if data.get("timelines"):
+        lines.append(text_section(data).rstrip("\n"))
     lines += approvals_block(data)
     lines += declared_block(data)
     for f in data["findings"]:
