@@ -12,7 +12,7 @@ from provenance.timeline.cut import load_cut
 from provenance.timeline.listing import clip_rows, index_tree, media_root_labels, render_listing
 from provenance.timeline.resolve import AssetIndex
 
-from ._common import checked_output, write_output
+from ._common import checked_output, format_option, write_output
 
 
 @click.command(
@@ -27,8 +27,7 @@ from ._common import checked_output, write_output
               help="Extra folder where clips may find their media (repeatable).")
 @click.option("--timeline-rate", default="24", show_default=True,
               help="Frame rate of an EDL: 24, 25, 23.976, 29.97, 59.94 or a ratio like 30000/1001.")
-@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True,
-              help="Output format.")
+@format_option("table", "json", default="table", help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), callback=checked_output,
               help="Write the listing to this file instead of stdout.")
 def timeline_command(timeline_file: Path, delivery: Path, media_roots: tuple[Path, ...], timeline_rate: str,
