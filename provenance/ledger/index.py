@@ -115,7 +115,7 @@ class ApprovalIndex:
         numbers = set(self._sha.get(digest, ()))
         numbers.update(n for n in self._others
                        if any(getattr(s, "kind", "") == "sha256" and str(s.value).lower() == digest
-                              for s in getattr(self.approvals[n], "scopes", ())))
+                              for s in getattr(self.approvals[n], "scopes", None) or ()))
         return [self.approvals[n] for n in sorted(numbers)]
 
     def touches(self, path: str, c2pa_instance_ids: Sequence[str] = ()) -> bool:
