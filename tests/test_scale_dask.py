@@ -93,3 +93,22 @@ def test_a_file_that_keeps_killing_workers_becomes_a_per_file_error(tree: Path, 
     others = {a.path: a for a in reference.assets if a.path != victim}
     assert {p: a for p, a in by_path.items() if p != victim} == others
     assert not report.complete
+
+
+def test_a_local_cluster_scan_keeps_stderr_quiet_without_verbose(tmp_path: Path) -> None:
+    # distributed logs every nanny, worker and client start at INFO: without -v none of it may
+    # reach the terminal (issue 17: library chatter stays off stderr during a scan).
+    import subprocess
+    import sys
+
+    from tests.conftest import need
+
+    need("distributed", "dask[distributed]")
+    root = tmp_path / "delivery"
+    root.mkdir()
+    shutil.copy(REPO / "sample_assets" / "reference" / "moodboard_city.png", root / "a.png")
+    done = subprocess.run([sys.executable, "-m", "provenance", "scan", str(root), "--executor", "dask", "-j", "1",
+                           "--no-cache", "--format", "json"], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr == ""

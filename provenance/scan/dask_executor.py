@@ -11,6 +11,7 @@ kills its worker becomes a per-file error, as a failing file does locally.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -27,6 +28,10 @@ def _import_distributed() -> Any:
         import distributed
     except ImportError:
         raise UsageError("--executor dask needs Dask's distributed scheduler: pip install 'provenance[dask]'") from None
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+        # distributed sets its own loggers to INFO and they reach our stderr handler: some thirty
+        # lines (nanny, worker, client) per run. Without -v a scan prints only what matters.
+        logging.getLogger("distributed").setLevel(logging.WARNING)
     return distributed
 
 
