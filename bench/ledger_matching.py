@@ -33,10 +33,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.synth import png_file  # noqa: E402
-from provenance.audit.runner import audit_delivery  # noqa: E402
-from provenance.ledger import open_ledger  # noqa: E402
-from provenance.scan.cache import ScanCache  # noqa: E402
+from bench.synth import png_file
+from provenance.audit.runner import audit_delivery
+from provenance.ledger import open_ledger
+from provenance.scan.cache import ScanCache
 
 FOLDERS = 400
 AI_TEXT = {"parameters": "a cat\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 64x64"}

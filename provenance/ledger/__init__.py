@@ -6,6 +6,7 @@ Library API for the audit and for users' own pipelines; the click layer in
 
 from __future__ import annotations
 
+from .backend import is_url, redact
 from .globs import glob_matches
 from .model import (
     CATEGORIES,
@@ -18,7 +19,6 @@ from .model import (
     Scope,
     VerifyResult,
 )
-from .backend import is_url, redact
 from .schema import SCHEMA_VERSION
 from .signing import Approver, SigningKey, keygen, load_signing_key
 from .store import ENV_VAR, Ledger, open_ledger, resolve_ledger_path

@@ -11,7 +11,15 @@ import hashlib
 import json
 from typing import Any
 
-from .model import GRANT_FIELDS, Approval, LedgerError, Scope, build_approval, parse_ref, parse_text
+from .model import (
+    GRANT_FIELDS,
+    Approval,
+    LedgerError,
+    Scope,
+    build_approval,
+    parse_ref,
+    parse_text,
+)
 
 EVENT_TYPES = ("init", "migrate", "grant", "amend", "revoke", "supersede")
 AMENDABLE = tuple(f for f in GRANT_FIELDS if f != "ref")

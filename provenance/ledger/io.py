@@ -245,3 +245,41 @@ def records_to_csv(rows: Iterable[dict[str, str]], fields: Iterable[str] = CSV_F
 
 def dumps(data: Any) -> str:
     return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def supersession_order(pending: list[ImportRecord]) -> list[ImportRecord]:
+    """Links of a chain in the order they can be applied: A -> B before B -> C.
+
+    An approval can only be superseded by one that is not itself superseded,
+    so a link into X goes before X's own link. Rows that cannot be ordered
+    form a cycle, which is refused naming the line of its last row.
+    """
+    ordered: list[ImportRecord] = []
+    while pending:
+        targets = {r.superseded_by.casefold() for r in pending if r.superseded_by}
+        ready = [r for r in pending if r.approval.ref.casefold() not in targets
+                 or r.superseded_by and r.superseded_by.casefold() == r.approval.ref.casefold()]
+        if not ready:
+            raise _cycle_error(pending)
+        ordered += ready
+        pending = [r for r in pending if r not in ready]
+    return ordered
+
+
+def _cycle_error(stuck: list[ImportRecord]) -> LedgerError:
+    # Every stuck row is superseded by another stuck row's approval; walk back from one until a row repeats.
+    into: dict[str, ImportRecord] = {}
+    for record in stuck:
+        into.setdefault((record.superseded_by or "").casefold(), record)
+    seen: list[ImportRecord] = []
+    record = stuck[0]
+    while record not in seen:
+        seen.append(record)
+        record = into[record.approval.ref.casefold()]
+    cycle = seen[seen.index(record):][::-1]
+    last = max(cycle, key=stuck.index)
+    start = cycle.index(min(cycle, key=lambda r: r.approval.ref.casefold()))
+    cycle = cycle[start:] + cycle[:start]
+    names = " -> ".join([r.approval.ref for r in cycle] + [cycle[0].approval.ref])
+    return LedgerError(f"{last.label}, field superseded_by: the superseded_by links form a cycle ({names}), "
+                       f"which would leave none of them in force; nothing was imported, break the cycle")

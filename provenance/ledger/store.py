@@ -31,9 +31,23 @@ from .chain import (
     grant_payload,
     row_to_approval,
 )
-from .io import ImportRecord, parse_record, read_records, resolve_document
-from .model import Approval, LedgerError, LedgerEvent, Scope, VerifyResult, build_approval, parse_ref
-from .model import Signed
+from .io import (
+    ImportRecord,
+    parse_record,
+    read_records,
+    resolve_document,
+    supersession_order,
+)
+from .model import (
+    Approval,
+    LedgerError,
+    LedgerEvent,
+    Scope,
+    Signed,
+    VerifyResult,
+    build_approval,
+    parse_ref,
+)
 from .signing import Approver, SigningKey
 from .verify import verify_ledger
 
@@ -338,7 +352,7 @@ class Ledger:
                 self._labelled(record, state, "grant", grant_payload(record.approval), who, signing_key)
             # Supersessions after every grant (the newer approval may come later
             # in the file) and before revocations, which would refuse them.
-            for record in _supersession_order([r for r in parsed if r.superseded_by]):
+            for record in supersession_order([r for r in parsed if r.superseded_by]):
                 self._labelled(record, state, "supersede", {"by": record.superseded_by}, who, signing_key)
             for record in parsed:
                 if record.revoked_reason:
@@ -399,44 +413,6 @@ class Ledger:
                approvers: Mapping[str, Approver] | None = None) -> VerifyResult:
         with self.snapshot():
             return verify_ledger(self.store, expect_head, checkpoint=checkpoint, approvers=approvers)
-
-
-def _supersession_order(pending: list[ImportRecord]) -> list[ImportRecord]:
-    """Links of a chain in the order they can be applied: A -> B before B -> C.
-
-    An approval can only be superseded by one that is not itself superseded,
-    so a link into X goes before X's own link. Rows that cannot be ordered
-    form a cycle, which is refused naming the line of its last row.
-    """
-    ordered: list[ImportRecord] = []
-    while pending:
-        targets = {r.superseded_by.casefold() for r in pending if r.superseded_by}
-        ready = [r for r in pending if r.approval.ref.casefold() not in targets
-                 or r.superseded_by and r.superseded_by.casefold() == r.approval.ref.casefold()]
-        if not ready:
-            raise _cycle_error(pending)
-        ordered += ready
-        pending = [r for r in pending if r not in ready]
-    return ordered
-
-
-def _cycle_error(stuck: list[ImportRecord]) -> LedgerError:
-    # Every stuck row is superseded by another stuck row's approval; walk back from one until a row repeats.
-    into: dict[str, ImportRecord] = {}
-    for record in stuck:
-        into.setdefault((record.superseded_by or "").casefold(), record)
-    seen: list[ImportRecord] = []
-    record = stuck[0]
-    while record not in seen:
-        seen.append(record)
-        record = into[record.approval.ref.casefold()]
-    cycle = seen[seen.index(record):][::-1]
-    last = max(cycle, key=stuck.index)
-    start = cycle.index(min(cycle, key=lambda r: r.approval.ref.casefold()))
-    cycle = cycle[start:] + cycle[:start]
-    names = " -> ".join([r.approval.ref for r in cycle] + [cycle[0].approval.ref])
-    return LedgerError(f"{last.label}, field superseded_by: the superseded_by links form a cycle ({names}), "
-                       f"which would leave none of them in force; nothing was imported, break the cycle")
 
 
 def _event(row: dict[str, Any]) -> LedgerEvent:

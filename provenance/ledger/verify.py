@@ -13,7 +13,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import schema
-from .chain import EVENT_TYPES, State, apply_event, approval_row, direct_approval, event_hash, supersession_cycles
+from .chain import (
+    EVENT_TYPES,
+    State,
+    apply_event,
+    approval_row,
+    direct_approval,
+    event_hash,
+    supersession_cycles,
+)
 from .model import Approval, LedgerError, Signed, VerifyResult
 from .signing import Approver, judge
 
