@@ -143,6 +143,26 @@ def test_a_database_without_ledger_tables_counts_as_missing(tmp_path: Path, monk
     assert "warning:" in default.stderr
 
 
+@pytest.mark.parametrize("inside", [False, True], ids=["outside", "inside-the-delivery"])
+def test_an_empty_file_named_as_the_ledger_is_missing_not_a_crash(inside: bool, tmp_path: Path, monkeypatch):
+    """SQLite reads a 0-byte file as an empty database (deserialize even raises MemoryError on it)."""
+    root = tmp_path / "d"
+    root.mkdir()
+    make_ai_png(root / "poster.png")
+    empty = (root / "_approvals" if inside else tmp_path) / "ledger.db"
+    empty.parent.mkdir(exist_ok=True)
+    empty.touch()
+    monkeypatch.delenv("PROVENANCE_LEDGER", raising=False)
+    named = CliRunner().invoke(cli, ["audit", str(root), "--ledger", str(empty)])
+    assert named.exception is None or isinstance(named.exception, SystemExit), named.exception
+    assert named.exit_code == 2 and "no approvals ledger at" in named.stderr and "ledger.db" in named.stderr
+    assert named.stderr.count("\n") == 1
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "provenance.db").touch()
+    default = invoke("audit", str(root), "--format", "json")
+    assert default.exit_code == 1 and json.loads(default.stdout)["ledger"]["state"] == "missing"
+
+
 def test_fail_on_blocker_lets_issues_through_and_never_always_passes(tmp_path: Path):
     root = tmp_path / "d"
     root.mkdir()

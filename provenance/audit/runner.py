@@ -188,7 +188,7 @@ def read_ledger(cli_value: str | os.PathLike[str] | None, policy_ledger: Path | 
             ledger = open_ledger_snapshot(location)
         else:
             ledger = open_ledger(location, read_only=True)
-    except LedgerError as exc:
+    except (LedgerError, MemoryError) as exc:  # SQLite's deserialize takes an empty file for MemoryError
         if not is_url(location) and not _holds_ledger_tables(Path(location)):
             return _missing(shown, named_by)  # a database, but not a ledger: as good as missing
         raise UsageError(str(exc) if shown in str(exc) else f"cannot open the ledger {shown}: {exc}") from None
@@ -251,9 +251,12 @@ def _holds_ledger_tables(path: Path) -> bool:
     if "://" in str(path) or not path.is_file():
         return True
     try:
+        data = read_database(path)
+        if not data:
+            return False  # SQLite takes an empty file for an empty database: no tables, so no ledger
         conn = sqlite3.connect(":memory:")
         try:
-            conn.deserialize(read_database(path))
+            conn.deserialize(data)
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
             conn.close()
