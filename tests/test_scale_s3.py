@@ -219,3 +219,33 @@ def test_the_cache_keys_objects_on_their_etag(s3fs_client: object, s3_endpoint: 
     s3fs_client.pipe_file("cached/d/still.png", png[:-16] + b"\0" * 16)  # type: ignore[attr-defined]
     _, third = scan()
     assert third.misses == 1 and third.hits == 5
+
+
+def test_refused_credentials_are_one_line_and_exit_2(aws_env: None) -> None:
+    """A second moto server, in its own process with authentication on, refuses keys it does not know."""
+    import os
+    import socket
+    import time
+
+    from tests.conftest import need
+
+    need("moto.server", "moto[server]")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        line = _one_line_exit_2(["scan", "s3://deliveries/ep101/", "--endpoint-url", f"http://127.0.0.1:{port}",
+                                 "--no-cache"], env=_env(AWS_ACCESS_KEY_ID="AKIAUNKNOWN", AWS_SECRET_ACCESS_KEY="x"))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert "was refused" in line and "AWS_ACCESS_KEY_ID" in line
