@@ -101,6 +101,10 @@ SOFTWARE_FIELDS = (
     # MXF Identification sets: one per application that wrote or changed the file.
     "mxf:identification:productname",
     "mxf:identification:companyname",
+    # Free-form tags whose name says "the tool that made this" (MXF user comments, PNG/Vorbis keys).
+    "*:generator",
+    "mxf:taggedvalue:application",
+    "mxf:taggedvalue:tool",
 )
 # Fields that name a person, not a tool: a photographer called "Sora" is not OpenAI.
 PERSON_FIELDS = ("xmp:*dc:creator", "xmp:*:author*", "xmp:*:captionwriter", "*:artist")

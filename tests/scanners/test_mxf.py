@@ -96,7 +96,7 @@ def _growing_mxf(identification: tuple[str, str, str]) -> bytes:
 # --- tests ------------------------------------------------------------------------
 
 def test_ffmpeg_identification_is_info_only(tmp_path) -> None:
-    result = _scan(_ffmpeg_mxf(tmp_path))
+    result = _scan(_ffmpeg_mxf(tmp_path, "comment_Generator=DaVinci Resolve Studio 19.0.1"))
     found = {e.location: e for e in result.evidence}
     assert found["mxf:Identification:CompanyName"].value == "FFmpeg"
     assert found["mxf:Identification:ProductName"].value == "OP1a Muxer"
@@ -108,9 +108,10 @@ def test_ffmpeg_identification_is_info_only(tmp_path) -> None:
 def test_ffmpeg_user_comments_carry_a_generation_record(tmp_path) -> None:
     infotext = "a harbour at night\nNegative prompt: people\nSteps: 20, Sampler: Euler a, CFG scale: 6, Seed: 42"
     result = _scan(_ffmpeg_mxf(tmp_path, "comment_Software=Runway Gen-3 Alpha", f"comment_Notes={infotext}",
-                               "comment_Editor=Jane Doe"))
+                               "comment_Editor=Jane Doe", "comment_Generator=Kling 2.1"))
     found = {e.location: e for e in result.evidence}
     assert found["mxf:TaggedValue:Software"].generator == "Runway"
+    assert found["mxf:TaggedValue:Generator"].generator == "Kling"
     assert found["mxf:TaggedValue:Notes"].generator == "AUTOMATIC1111"
     assert found["mxf:TaggedValue:Editor"].signal is Signal.INFO
     assert decide(result.evidence).kind is VerdictKind.AI_GENERATED
