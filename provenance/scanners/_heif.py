@@ -79,7 +79,13 @@ def _items(data: bytes) -> dict[int, Item]:
                 entry.pos += 4
                 entry.cstring()  # item name
                 content_type = entry.cstring() if item_type == "mime" else ""
-                items[item_id] = Item(item_id, item_type, content_type.strip().lower())
+            else:  # versions 0 and 1 describe every item by MIME type alone
+                item_id = entry.uint(2)
+                entry.uint(2)
+                entry.cstring()
+                item_type, content_type = "mime", entry.cstring()
+            # "application/rdf+xml; charset=utf-8" is the same type.
+            items[item_id] = Item(item_id, item_type, content_type.split(";")[0].strip().lower())
         cur.pos = start + size
     return items
 

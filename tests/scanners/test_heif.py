@@ -78,3 +78,31 @@ def test_item_extent_outside_the_file_is_a_clean_error() -> None:
     with pytest.raises(InputError) as err:
         _scan(ExifScanner(), bytes(data))
     assert err.value.code.startswith("heif-")
+
+
+def _box(kind: bytes, body: bytes, full: int | None = None) -> bytes:
+    if full is not None:
+        body = full.to_bytes(4, "big") + body
+    return (8 + len(body)).to_bytes(4, "big") + kind + body
+
+
+def test_version_0_item_entry_with_a_charset_parameter() -> None:
+    # Built byte for byte from ISO/IEC 14496-12 §8.11 (infe version 0 names items by MIME type
+    # only); no current encoder writes version 0, but older HEIF writers did.
+    packet = XMP
+    infe = _box(b"infe", (1).to_bytes(2, "big") + b"\0\0" + b"xmp\0" + b"application/rdf+xml; charset=utf-8\0",
+                full=0)
+    iinf = _box(b"iinf", (1).to_bytes(2, "big") + infe, full=0)
+    hdlr = _box(b"hdlr", b"\0\0\0\0pict" + bytes(12) + b"\0", full=0)
+    ftyp = _box(b"ftyp", b"heic\0\0\0\0mif1heic")
+
+    def build(offset: int) -> bytes:
+        iloc = _box(b"iloc", b"\x44\x00" + (1).to_bytes(2, "big") + (1).to_bytes(2, "big") + b"\0\0"
+                    + (1).to_bytes(2, "big") + offset.to_bytes(4, "big") + len(packet).to_bytes(4, "big"), full=0)
+        meta = _box(b"meta", hdlr + iinf + iloc, full=0)
+        return ftyp + meta + _box(b"mdat", packet)
+
+    draft = build(0)
+    data = build(len(draft) - len(packet))
+    assert data.endswith(packet)
+    assert decide(_scan(XmpScanner(), data).evidence).kind is VerdictKind.AI_GENERATED
