@@ -116,12 +116,13 @@ def test_odd_keys_are_named_like_local_names(s3fs_client: object, s3_endpoint: s
     s3fs_client.mkdir("odd")  # type: ignore[attr-defined]
     s3fs_client.pipe({"odd/d/with space.png": png, "odd/d/Ωmega ünïcode.png": png,  # type: ignore[attr-defined]
                       "odd/d/../escape.png": png, "odd/d/sub/": b"", "odd/d/sub/x.png": png,
-                      "odd/d/data/": b"not a folder marker"})
+                      "odd/d/data/": b"not a folder marker", "odd/d/sub//twice.png": png})
     _, data = scan_json("s3://odd/d", "--endpoint-url", s3_endpoint)
     assert {a["path"] for a in data["assets"]} == {"with space.png", "Ωmega ünïcode.png", "sub/x.png"}
     skipped = {s["path"]: s["reason"] for s in data["skipped"]}
     assert ".." in skipped and "'..'" in skipped[".."]
     assert "data/" in skipped and "ends with '/'" in skipped["data/"]
+    assert "sub//" in skipped and "empty path segment" in skipped["sub//"]  # never silently dropped
     assert {p["code"] for p in data["problems"]} == {"unsafe-key"}  # what went unread keeps the scan incomplete
 
 

@@ -104,12 +104,16 @@ class FsspecTreeWalk(TreeWalk):
                 continue  # not below this prefix (some stores list the prefix itself)
             name = full[len(prefix):]
             is_dir = info.get("type") == "directory"
-            if name == "" or (name.endswith("/") and "/" not in name.rstrip("/")) or full == path:
-                # "prefix/" itself: a folder marker.
-                if not is_dir and int(info.get("size") or 0) > 0:
+            if not is_dir and (name == "" or full == path):
+                # The object "prefix/" itself: a folder marker, unless it holds data.
+                if int(info.get("size") or 0) > 0:
                     self._unsafe(f"{rel}/" if rel else "/", "object key ends with '/' and holds data")
                 continue
             child_rel = f"{rel}/{name}" if rel else name
+            if name == "":
+                # A common prefix ending in "//": keys below it have an empty path segment.
+                self._unsafe(f"{rel}//" if rel else "/", "object key has an empty path segment ('//')")
+                continue
             if name in (".", "..") or "/" in name:
                 self._unsafe(child_rel, "object key has a '.', '..' or empty path segment")
                 continue
