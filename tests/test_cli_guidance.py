@@ -37,7 +37,9 @@ def test_with_output_the_outcome_and_next_steps_still_reach_the_terminal(demo: P
     assert "FAIL: 15 assets: 12 flagged (4 BLOCKER, 3 ISSUE, 5 FYI), 3 clean; 1 delivery finding (1 FYI)" \
         in result.stderr
     steps = result.stderr.split("next:\n", 1)[1]
-    assert "--suggest-approvals" in steps and "provenance ledger amend DEMO-GAI-0005 --valid-until" in steps
+    ledger = demo / "_approvals" / "ledger.db"
+    assert "--suggest-approvals" in steps
+    assert f"provenance ledger amend DEMO-GAI-0005 --ledger {ledger} --valid-until" in steps
     assert "revoked" in steps and "stale" in steps
 
 
@@ -133,3 +135,27 @@ def test_next_steps_name_each_failing_finding_with_its_own_advice():
     steps = next_steps(data)
     assert [s.split(":")[0] for s in steps] == ["declared-approval-unknown", "manifest-hash-mismatch"]
     assert "provenance ledger add --ref" in steps[0] and "package manifest" in steps[1]
+
+
+def test_the_commands_in_the_advice_act_on_the_ledger_the_audit_read(tmp_path: Path, monkeypatch):
+    """Pasted as printed, the amend command fixes the expired approval in the ledger the policy named."""
+    import re
+    import shlex
+
+    root = tmp_path / "sample_assets"
+    shutil.copytree(REPO / "sample_assets", root)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PROVENANCE_LEDGER", raising=False)
+    steps = invoke("audit", "sample_assets", "-q").stderr.split("next:\n", 1)[1]
+    assert "`provenance ledger add --ledger sample_assets/_approvals/ledger.db`" in steps
+    amend = re.search(r"`(provenance ledger amend DEMO-GAI-0005 [^`]*)`", steps).group(1)
+    args = shlex.split(amend.replace("YYYY-MM-DD", "2030-01-01"))[1:]
+    assert invoke(*args).exit_code == 0
+    after = json.loads(invoke("audit", "sample_assets", "--format", "json", "-q").stdout)
+    assert next(a for a in after["assets"] if a["path"] == "final/stills/matte_sky_v004.png")["status"] == "approved"
+    # With no ledger named, nothing is added: the default ./provenance.db is what the commands open anyway.
+    from provenance.reports.guidance import next_steps
+    plain = next_steps({"summary": {"exit_code": 1}, "fail_on": "issue", "assets": [],
+                        "ledger": {"state": "ok", "path": "provenance.db"},
+                        "findings": [{"code": "declared-approval-unknown", "severity": "ISSUE"}]})
+    assert "`provenance ledger add --ref REF ...`" in plain[0]

@@ -162,6 +162,20 @@ def test_problems_come_first_and_approved_has_its_own_section():
     assert "approved.png" not in _section(page, "problems")
 
 
+def test_banner_counts_add_up_the_way_a_producer_reads_them():
+    """Severities break down only what needs action: approved material is FYI too, and must not be counted in."""
+    from provenance.reports import render_report
+    from provenance.reports.json_report import summarize
+
+    data = _demo_like()
+    unreadable = json.loads(json.dumps(next(a for a in data["assets"] if a["status"] == "clean")))
+    unreadable.update(path="final/unreadable.png", status="needs-review", severity=None, checked=False)
+    data["assets"].append(unreadable)
+    data["summary"] = summarize(data)
+    banner = render_report(data, "html").split('class="counts">', 1)[1].split("</div>", 1)[0]
+    assert banner == "6 assets: 4 need action (2 BLOCKER, 1 FYI, 1 NOT CHECKED), 1 approved, 1 clean · 0 delivery findings"
+
+
 def test_assets_are_grouped_by_folder_with_counts():
     from provenance.reports import render_report
 
@@ -215,7 +229,7 @@ def test_pdf_page_one_has_the_verdict_the_counts_and_an_asset_path(tmp_path: Pat
                            text=True, check=True, timeout=60).stdout
     assert "FAIL" in page1
     s = data["summary"]
-    assert f"{s['assets']} assets: 3 need action, 1 approved" in " ".join(page1.split())
+    assert f"{s['assets']} assets: 3 need action (2 BLOCKER, 1 FYI), 1 approved" in " ".join(page1.split())
     assert "final/evil.png" in page1.replace("\n", "").replace(" ", "")
     # The script and its filter are screen-only: nothing of them reaches paper.
     assert "Severity all" not in page1 and "rows shown" not in page1

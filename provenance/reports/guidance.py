@@ -6,6 +6,8 @@ report` could say the same of a saved audit.
 
 from __future__ import annotations
 
+import os
+import shlex
 from typing import Any
 
 _SEVERITIES = ("BLOCKER", "ISSUE", "FYI")
@@ -46,6 +48,7 @@ def next_steps(data: dict[str, Any], suggested: str | None = None) -> list[str]:
     for a in failing:
         by_status.setdefault(a["status"], []).append(str(a["path"]))
     steps = []
+    opt = _ledger_option(data)
     if data.get("ledger", {}).get("state") == "missing":
         steps.append("no approvals ledger was read: pass --ledger FILE (or set $PROVENANCE_LEDGER), "
                      "or create one with `provenance ledger init`")
@@ -53,8 +56,8 @@ def next_steps(data: dict[str, Any], suggested: str | None = None) -> list[str]:
         where = f"fill in the CSV written to {suggested}" if suggested else \
             "re-run with --suggest-approvals approvals.csv for a CSV of them"
         steps.append(f"{_n(by_status['unapproved'])} unapproved: record each written approval with "
-                     f"`provenance ledger add`, or {where} (ref, approver, category) and "
-                     "`provenance ledger import` it")
+                     f"`provenance ledger add{opt}`, or {where} (ref, approver, category) and "
+                     f"`provenance ledger import {shlex.quote(suggested or 'approvals.csv')}{opt}` it")
     refs = {a["status"]: _ref(a) for a in reversed(failing)}
     advice = {
         "revoked": "its approval was withdrawn: take it out of the delivery, or get a new approval",
@@ -67,11 +70,13 @@ def next_steps(data: dict[str, Any], suggested: str | None = None) -> list[str]:
     }
     for status, text in advice.items():
         if status in by_status:
-            steps.append(f"{_n(by_status[status])} {status}: {text.format(ref=refs.get(status) or 'REF')}")
+            steps.append(f"{_n(by_status[status])} {status}: "
+                         f"{text.format(ref=(refs.get(status) or 'REF') + opt)}")
     failing_codes = sorted({str(f.get("code")) for f in data.get("findings", [])
                             if f.get("severity") in _SEVERITIES[:threshold]})
     for code in failing_codes:
-        steps.append(f"{code}: {_FINDING_ADVICE.get(code, 'see the delivery findings in the report')}")
+        advice_text = _FINDING_ADVICE.get(code, "see the delivery findings in the report")
+        steps.append(f"{code}: {advice_text.replace('provenance ledger add', 'provenance ledger add' + opt)}")
     if not data.get("complete", True):
         steps.append("the audit is incomplete: fix what is listed under \"not checked\" (permissions, "
                      "a ledger that fails `provenance ledger verify`) and run it again")
@@ -90,6 +95,26 @@ _FINDING_ADVICE = {
                          "(`provenance ledger add ... --signing-key KEY`) or check the trusted keys",
     "unmatched-approval": "an approval matches nothing here: check its path globs and hashes",
 }
+
+
+def _ledger_option(data: dict[str, Any]) -> str:
+    """`` --ledger PATH`` for the ledger this audit read, so the commands suggested act on it.
+
+    Without it a command pasted from the advice would open ./provenance.db, which for a ledger named
+    with --ledger or in the policy is the wrong ledger or none at all (exit 2).
+    """
+    ledger = data.get("ledger") or {}
+    path = str(ledger.get("path") or "")
+    if not path or ledger.get("state") == "missing":
+        return ""
+    if "://" not in path and os.path.isabs(path):
+        try:
+            shorter = os.path.relpath(path)
+        except ValueError:  # another drive (Windows)
+            shorter = path
+        if not shorter.startswith(".."):
+            path = shorter
+    return "" if path == "provenance.db" else f" --ledger {shlex.quote(path)}"
 
 
 def why(asset: dict[str, Any]) -> str:

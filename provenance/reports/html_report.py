@@ -123,8 +123,12 @@ def banner(page: Page) -> str:
     css, blurb = _BANNER.get(s["outcome"], ("incomplete", ""))
     findings = page.data["findings"]
     # Assets and delivery findings are counted apart: "6 FYI" must not mean five files and one approval.
-    counts = (f"{s['assets']} assets: {len(page.problems)} need action, {len(page.approved)} approved, "
-              f"{len(page.clean)} clean · assets by severity {_by_severity(page.data['assets'])} · "
+    # The severities break down the assets that need action, so the numbers add up as a producer reads
+    # them (approved material is FYI too, and counting it here read as "9 need action, but 12 flagged").
+    problems = page.problems
+    graded = f" ({_by_severity(problems, nonzero=True)})" if problems else ""
+    counts = (f"{s['assets']} assets: {len(problems)} need action{graded}, {len(page.approved)} approved, "
+              f"{len(page.clean)} clean · "
               f"{len(findings)} delivery finding{'s' if len(findings) != 1 else ''}"
               + (f" ({_by_severity(findings, nonzero=True)})" if findings else ""))
     return (f"<div class=\"banner {css}\"><b>{e(s['outcome'])}</b>{e(blurb)}"
@@ -133,6 +137,7 @@ def banner(page: Page) -> str:
 
 def _by_severity(items: list[dict[str, Any]], nonzero: bool = False) -> str:
     counts = {sev: sum(1 for i in items if i.get("severity") == sev) for sev in ("BLOCKER", "ISSUE", "FYI")}
+    counts["NOT CHECKED"] = sum(1 for i in items if i.get("checked") is False and not i.get("severity"))
     return ", ".join(f"{n} {sev}" for sev, n in counts.items() if n or not nonzero) or "no severity"
 
 
