@@ -17,7 +17,6 @@ timeline's global start time is added); source frames at the clip's rate.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -86,8 +85,7 @@ class Cut:
 def load_cut(path: Path, rate: Fraction | str = Fraction(24)) -> Cut:
     """Read and flatten one timeline file."""
     rate = parse_rate(rate)
-    timeline = read_timeline(path, rate)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    timeline, digest = read_timeline(path, rate)
     return flatten(timeline, str(path), digest)
 
 

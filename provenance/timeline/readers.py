@@ -22,16 +22,20 @@ refuses entity expansion, as every XML reader of this tool does).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+from provenance.source.noatime import read_bytes
 
 from .errors import EXTRA_HINT, TimelineError
 
 FORMATS = {".otio": "otio_json", ".edl": "cmx_3600", ".fcpxml": "fcpx_xml", ".aaf": "AAF"}
 _PLUGIN = {"fcp_xml": "otio-fcp-adapter", "fcpx_xml": "otio-fcpx-xml-adapter", "AAF": "otio-aaf-adapter"}
 MAX_TEXT_BYTES = 256 << 20
+MAX_FILE_BYTES = 4 << 30  # an AAF holds no media here, only the composition
 
 
 def _otio() -> Any:
@@ -57,17 +61,26 @@ def detect_format(path: Path, head: bytes) -> str:
                         "use .otio, .edl, .xml (FCP 7 or FCP X), .fcpxml or .aaf")
 
 
-def read_timeline(path: Path, rate: Fraction) -> Any:
-    """The timeline in ``path``. ``rate`` is the EDL rate (EDLs carry none); other formats carry their own."""
+def read_timeline(path: Path, rate: Fraction) -> tuple[Any, str]:
+    """The timeline in ``path`` and the sha256 of its bytes (its identity with its name).
+
+    ``rate`` is the EDL rate (EDLs carry none); other formats carry their own.
+    The file is read once, through ``O_NOATIME`` where allowed (a timeline may
+    sit inside the delivery); only the AAF plug-in opens the path itself.
+    """
     otio = _otio()
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_TEXT_BYTES + 1)
+        data, _ = read_bytes(path, MAX_FILE_BYTES)
     except OSError as exc:
         raise TimelineError(f"cannot read timeline {path}: {exc.strerror or exc}") from None
+    digest = hashlib.sha256(data).hexdigest()
     fmt = detect_format(path, data[:4096])
     if fmt != "AAF" and len(data) > MAX_TEXT_BYTES:
         raise TimelineError(f"{path}: larger than {MAX_TEXT_BYTES >> 20} MB; not a timeline this tool reads")
+    return _read(otio, path, data, fmt, rate), digest
+
+
+def _read(otio: Any, path: Path, data: bytes, fmt: str, rate: Fraction) -> Any:
     if fmt == "cmx_3600":
         from .edl import read_edl
 
@@ -82,7 +95,8 @@ def read_timeline(path: Path, rate: Fraction) -> Any:
     if fmt in ("fcp_xml", "fcpx_xml"):
         _check_xml(path, data)
         _need_plugin(otio, fmt)
-        return _adapter_call(otio, path, fmt, lambda: otio.adapters.read_from_file(str(path), fmt))
+        text = _text(path, data)
+        return _adapter_call(otio, path, fmt, lambda: otio.adapters.read_from_string(text, fmt))
     _need_plugin(otio, fmt)
     return _adapter_call(otio, path, fmt, lambda: otio.adapters.read_from_file(str(path), fmt))
 
