@@ -256,6 +256,34 @@ def test_report_command_writes_a_pdf_with_the_auditor_named(tmp_path: Path):
     assert "Q. C. Lead" in text and "Sign-off" in text
 
 
+def test_demo_pdf_names_the_auditor_on_page_one_numbers_its_pages_and_keeps_the_sign_off_whole(tmp_path: Path):
+    """What a producer signs: who audited on page 1, "Page N of M" on every page, signature lines beside what they sign."""
+    from click.testing import CliRunner
+
+    from provenance.cli import cli
+
+    from .conftest import REPO
+
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        _require(False, "WeasyPrint (python package weasyprint, the pdf extra; Debian libpango-1.0-0)")
+    _require(shutil.which("pdftotext"), "pdftotext (Debian package poppler-utils)")
+    demo = tmp_path / "sample_assets"
+    shutil.copytree(REPO / "sample_assets", demo)
+    out = tmp_path / "audit.pdf"
+    result = CliRunner().invoke(cli, ["audit", str(demo), "--format", "pdf", "-o", str(out),
+                                      "--audited-by", "Dana Whitfield", "-q"])
+    assert result.exit_code == 1, result.output
+    pages = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True,
+                           timeout=60).stdout.split("\f")
+    pages = [p for p in pages if p.strip()]
+    assert "by Dana Whitfield" in " ".join(pages[0].split())
+    assert all(f"Page {i} of {len(pages)}" in p for i, p in enumerate(pages, 1))
+    signed = [p for p in pages if "Sign-off" in p]
+    assert len(signed) == 1 and "Producer: name, signature, date" in signed[0] and "Ledger checkpoint" in signed[0]
+
+
 def test_signed_approvals_and_the_ledger_checkpoint_reach_every_report(tmp_path: Path):
     """A real signed ledger under require_signed: each approval's signature state and the checkpoint are shown."""
     from click.testing import CliRunner

@@ -64,8 +64,9 @@ form.filter label{margin-right:12px}
 @media print{form.filter{display:none}.banner,.sev,.decl,tr.group th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
  body{margin:0;font-size:10px}td.appr{min-width:0}td.path{min-width:0;width:24%}h2{break-after:avoid}
  .thumb{max-width:64px;max-height:48px}.sha{font-size:8px}th,td{padding:4px 5px}
- td.evd details{display:none}pre.val{max-height:none}}
-@page{size:A4 landscape;margin:14mm 12mm}
+ td.evd details{display:none}pre.val{max-height:none}
+ .mono,.small,.cond,.decl,.sev,pre.val{font-size:9px}.sha{font-size:8px}section.signoff{break-inside:avoid}}
+@page{size:A4 landscape;margin:14mm 12mm;@bottom-right{content:"Page " counter(page) " of " counter(pages);font-size:8px;color:#555}}
 """
 
 
@@ -113,9 +114,11 @@ def render(data: dict[str, Any], thumbs: Mapping[str, str] | None = None, *, int
 def header(page: Page) -> str:
     data = page.data
     worse = " or worse" if data["fail_on"] != "never" else ""
+    # Who audited belongs on the first page too: a signed PDF is often read from page 1 only.
+    by = f" by {e(data['audited_by'])}" if data.get("audited_by") else ""
     return ("<h1>Generative-AI provenance audit</h1>"
             f"<p class=\"meta\">Delivery <span class=\"mono\">{path_html(data['root'])}</span> · "
-            f"audited {e(data['audited_on'])} · fails on {e(str(data['fail_on']).upper())}{worse}</p>")
+            f"audited {e(data['audited_on'])}{by} · fails on {e(str(data['fail_on']).upper())}{worse}</p>")
 
 
 def banner(page: Page) -> str:
@@ -276,8 +279,9 @@ def signoff(page: Page) -> str:
     body = "".join(f"<tr><th>{e(k)}</th><td class=\"mono p\">{e(v)}</td></tr>" for k, v in rows)
     lines = "".join(f"<div>{e(role)}: name, signature, date</div>"
                     for role in ("Audited by", "Post-production supervisor", "Producer"))
-    return (f"<h2 id=\"signoff\">Sign-off</h2><table class=\"signoff\"><tbody>{body}</tbody></table>"
-            f"<div class=\"sign\">{lines}</div>")
+    # One block: on paper the signature lines must not land on a page apart from what they sign.
+    return (f"<section class=\"signoff\"><h2 id=\"signoff\">Sign-off</h2><table class=\"signoff\">"
+            f"<tbody>{body}</tbody></table><div class=\"sign\">{lines}</div></section>")
 
 
 def run_info(page: Page) -> str:
