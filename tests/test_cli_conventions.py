@@ -91,6 +91,32 @@ def test_debug_after_scan_still_lets_bugs_raise(tmp_path: Path):
         assert CliRunner().invoke(cli, args).exit_code in (0, 1)
 
 
+class _BuggyScanner:
+    """A scanner with a bug (not an InputError): the scan records it, --debug lets it raise."""
+
+    id = "buggy"
+    version = "1"
+
+    def accepts(self, media_type: str) -> bool:
+        return True
+
+    def scan(self, item):
+        raise RuntimeError("scanner bug on purpose")
+
+
+@pytest.mark.parametrize("args", [["--debug", "scan", "{root}"], ["scan", "{root}", "--debug"]])
+def test_debug_before_or_after_scan_lets_a_scanner_bug_raise(args: list[str], tmp_path: Path, monkeypatch):
+    from provenance.scanners import ScannerRegistry
+
+    (tmp_path / "a.txt").write_text("hello")
+    monkeypatch.setattr("provenance.cli.scan.default_registry", lambda: ScannerRegistry([_BuggyScanner()]))
+    common = ["--no-cache", "--jobs", "1", "-q", "--format", "json"]
+    recorded = CliRunner().invoke(cli, ["scan", str(tmp_path), *common])
+    assert recorded.exit_code == 3 and "scanner-bug" in recorded.stdout  # without --debug: recorded, not raised
+    raised = CliRunner().invoke(cli, [a.format(root=tmp_path) for a in args] + common)
+    assert isinstance(raised.exception, RuntimeError) and "on purpose" in str(raised.exception)
+
+
 def test_date_options_are_typed_as_dates_in_help(tmp_path: Path):
     dated = []
     for name, command in _commands(cli):
