@@ -98,6 +98,9 @@ def test_scan_audit_and_report_leave_every_timestamp_and_byte_alone(tmp_path: Pa
         str(root / "_approvals" / "vendor-trust-anchor.pem"), "--format", "json", "-o", str(out / "one.json"),
         "--no-cache", "-j", "1", "-q")
     run("policy", "show", str(root))
+    # The demo keeps its conform EDL inside the delivery: reading the cut must not touch it either.
+    run("audit", str(root), "--timeline", str(root / "_editorial" / "ep101_reel1_conform.edl"), "--format", "json",
+        "-o", str(out / "audit-timeline.json"), "-j", "1", "-q")
     for fmt in FORMATS:
         run("report", str(out / "audit.json"), "--format", fmt, "-o", str(out / f"report.{fmt}"))
     assert "data:image/jpeg;base64," in (out / "report.html").read_text(encoding="utf-8"), "thumbnails were made"
