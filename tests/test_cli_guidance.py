@@ -88,6 +88,37 @@ def test_suggested_approvals_import_once_filled_in(demo: Path, tmp_path: Path):
     assert all(statuses[p] == "approved" for p in unapproved_final)
 
 
+def test_a_suggested_row_approves_only_its_own_file_whatever_the_vendor_named_it(tmp_path: Path):
+    """A file named ``*.png`` must not become a glob over its folder, and a name the ledger refuses
+    (``;``) must not sink the all-or-nothing import: the sha256 binds those."""
+    from .test_audit_cli import make_ai_png
+
+    root = tmp_path / "d"
+    (root / "final").mkdir(parents=True)
+    for name, prompt in (("a.png", "a cat"), ("*.png", "a dog"), ("[ab].png", "a fox"), ("=1+2;x.png", "a cow")):
+        make_ai_png(root / "final" / name, prompt)
+    ledger = tmp_path / "ledger.db"
+    open_ledger(ledger, create=True).close()
+    suggested = tmp_path / "approvals.csv"
+    invoke("audit", str(root), "--ledger", str(ledger), "--suggest-approvals", str(suggested), "-q")
+    rows = list(csv.DictReader(io.StringIO(suggested.read_text())))
+    assert sorted(r["path"] for r in rows) == ["", "", "final/[*].png", "final/a.png"]
+    assert all(len(r["sha256"]) == 64 for r in rows)
+    # Approve every file but a.png.
+    chosen = [dict(r, ref=f"S-{i}", approver="Dana Reyes", category="final-deliverable")
+              for i, r in enumerate(rows) if r["path"] != "final/a.png"]
+    filled = tmp_path / "filled.csv"
+    with filled.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(chosen)
+    assert invoke("ledger", "--ledger", str(ledger), "import", str(filled)).exit_code == 0
+    after = invoke("audit", str(root), "--ledger", str(ledger), "--format", "json", "-q")
+    statuses = {a["path"]: a["status"] for a in json.loads(after.stdout)["assets"]}
+    assert statuses == {"final/a.png": "unapproved", "final/*.png": "approved", "final/[ab].png": "approved",
+                        "final/=1+2;x.png": "approved"}
+
+
 def test_ledger_import_still_refuses_an_unknown_column_without_a_hash(tmp_path: Path):
     ledger = tmp_path / "ledger.db"
     open_ledger(ledger, create=True).close()
