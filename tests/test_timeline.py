@@ -137,6 +137,20 @@ def test_otio_retimes_slow_motion_and_freeze_frame():
     assert map_frames(cut.clips[1], SEQ).used() == [1200]
 
 
+def test_a_nested_sequence_counts_only_the_part_its_placement_shows():
+    inner = otio.schema.Stack(name="nested sh010")
+    inner_track = otio.schema.Track(name="N1")
+    inner_track.extend([seq_clip("bg", 1001, 50), seq_clip("fg", 1101, 50)])
+    inner.append(inner_track)
+    inner.source_range = tr(40, 20)  # shows nested frames 40-59: bg 1041-1050, then fg 1101-1110
+    cut = cut_of(timeline("T", ("V1", [file_clip("before", None, count=10), inner])))
+    bg, fg = [c for c in cut.clips if c.name in ("bg", "fg")]
+    assert (bg.record_in, bg.record_out) == (86400 + 10, 86400 + 20) and bg.track == "V1"
+    assert map_frames(bg, SEQ).used() == list(range(1041, 1051))
+    assert (fg.record_in, fg.record_out) == (86400 + 20, 86400 + 30)
+    assert map_frames(fg, SEQ).used() == list(range(1101, 1111))
+
+
 def test_sequence_used_partly_maps_to_frames_1040_to_1060():
     clip = cut_of(timeline("T", ("V1", [seq_clip("sh010", 1040, 21)]))).clips[0]
     fmap = map_frames(clip, SEQ)

@@ -6,6 +6,8 @@ frame it reads. That last list is what makes handles and retimes exact:
 
 * transitions: OTIO's ``visible_range()`` adds the handle frames a clip shows
   under a dissolve on either side;
+* a nested composition (a nested sequence) is flattened into the track it
+  sits on, cut to the part its placement shows;
 * a ``LinearTimeWarp`` with scalar ``s`` reads source frame
   ``start + floor(k * s)`` at record frame ``k`` (``s`` < 0 reads backwards
   from the end of that window), a ``FreezeFrame`` reads one frame; other
@@ -126,28 +128,55 @@ def _timeline_rate(timeline: Any) -> Fraction:
     return parse_rate(rates[0]) if rates else Fraction(24)
 
 
-def _track_clips(otio: Any, track: Any, name: str, kind: str, start: int, rate: Fraction) -> list[CutClip]:
+def _track_clips(otio: Any, track: Any, name: str, kind: str, start: int, rate: Fraction,
+                 window: tuple[int, int] | None = None, counter: list[int] | None = None) -> list[CutClip]:
+    """The clip uses of ``track``. ``start``: the record frame of the track's time 0.
+
+    A nested composition (a Stack or Track placed in the track, as a nested
+    sequence) is flattened into the track it sits on: only the part of it its
+    placement shows counts (``window``, in the nested track's own frames).
+    """
     out = []
     r = float(rate)
     children = list(track)
-    index = 0
+    counter = counter if counter is not None else [0]
     for pos, item in enumerate(children):
-        if not isinstance(item, otio.schema.Clip) or not item.enabled:
+        if not getattr(item, "enabled", True):  # a Transition has no switch
             continue
-        index += 1
+        if isinstance(item, (otio.schema.Stack, otio.schema.Track)):
+            placed = item.range_in_parent()
+            trimmed = item.trimmed_range()
+            inner_lo = round(trimmed.start_time.rescaled_to(r).value)
+            inner = (inner_lo, inner_lo + round(trimmed.duration.rescaled_to(r).value))
+            offset = start + round(placed.start_time.rescaled_to(r).value) - inner_lo
+            tracks = [item] if isinstance(item, otio.schema.Track) else \
+                [t for t in item if isinstance(t, otio.schema.Track)]
+            for nested in tracks:
+                out.extend(_track_clips(otio, nested, name, kind, offset, rate, inner, counter))
+            continue
+        if not isinstance(item, otio.schema.Clip):
+            continue
+        counter[0] += 1
         before = children[pos - 1] if pos > 0 else None
         lead = before.in_offset if isinstance(before, otio.schema.Transition) else None
         placed = item.range_in_parent()
         visible = item.visible_range()
         handles_before = round(lead.rescaled_to(r).value) if lead else 0
-        rec_in = start + round(placed.start_time.rescaled_to(r).value) - handles_before
+        local_in = round(placed.start_time.rescaled_to(r).value) - handles_before
         length = round(visible.duration.rescaled_to(r).value)
         src_rate = parse_rate(visible.start_time.rate)
         first = round(visible.start_time.value)
         scalar = _time_scalar(otio, item)
         reads = _reads(first, length, scalar, src_rate / rate)
+        if window is not None:  # inside a nested composition: keep what its placement shows
+            lo, hi = max(local_in, window[0]), min(local_in + length, window[1])
+            if hi <= lo:
+                continue
+            reads = reads[lo - local_in:hi - local_in]
+            local_in, length = lo, hi - lo
+        rec_in = start + local_in
         meta = item.metadata.get("provenance", {}) or {}
-        out.append(CutClip(name, kind, index, item.name or "", rec_in, rec_in + length, src_rate, reads,
+        out.append(CutClip(name, kind, counter[0], item.name or "", rec_in, rec_in + length, src_rate, reads,
                            _hints(otio, item), scalar, meta.get("line")))
     return out
 
