@@ -144,6 +144,22 @@ def test_markdown_summary_is_inert():
     assert len(table) == 1 + 3  # header + three flagged assets: the path forged no row
 
 
+def test_terminal_output_never_sends_a_vendors_control_characters_raw():
+    """A file name or value with ESC sequences (set the title, recolour) or a bidi override is shown
+    written out, in the table, its WHY and declared lines, and in the next steps."""
+    from provenance.reports.guidance import next_steps
+
+    data = sample()
+    evil = next(a for a in data["assets"] if a["path"] == "final/evil.png")
+    evil["path"] = "final/x\x1b]0;PWNED\x07\x1b[31mred\u202e.png"
+    evil["explanation"] = "bad \x1b[2J value"
+    evil["declared_approvals"] = [{"ref": "GA\x1b[8m-1", "sources": ["xmp"], "state": "unknown"}]
+    shown = render_report(data, "table") + "\n".join(next_steps(data))
+    assert not any(c in shown for c in "\x1b\x07\u202e")
+    assert "final/x\\x1b]0;PWNED\\x07\\x1b[31mred\\u202e.png" in shown
+    assert "GA\\x1b[8m-1" in shown
+
+
 def test_table_lists_worst_first():
     lines = render_report(sample(), "table").splitlines()
     assert lines[1].startswith("BLOCKER") and "FAIL" in lines[-1]

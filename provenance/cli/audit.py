@@ -19,6 +19,7 @@ from provenance.scan.executors import default_jobs
 from provenance.cli.progress import ProgressBar
 from provenance.reports import BINARY_FORMATS, FORMATS, ReportError, check_audit, render_binary, render_report
 from provenance.reports import guidance, suggest
+from provenance.reports._text import one_line
 from provenance.reports.json_report import build
 from provenance.source.noatime import read_text
 
@@ -181,7 +182,7 @@ def _tell(data: dict, fmt: str, output: Path | None, suggest_path: Path | None) 
     in_table = fmt == "table" and output is None and _stdout_is_terminal()
     if not in_table:
         for warning in data.get("warnings", []):
-            click.echo(f"provenance: warning: {warning}", err=True)
+            click.echo(f"provenance: warning: {one_line(warning, 1000)}", err=True)
         click.echo(guidance.outcome_line(data), err=True)
     if suggest_path is not None:
         rows = len(suggest.suggested_rows(data))

@@ -10,6 +10,8 @@ import os
 import shlex
 from typing import Any
 
+from ._text import one_line
+
 _SEVERITIES = ("BLOCKER", "ISSUE", "FYI")
 
 
@@ -141,4 +143,4 @@ def _ref(asset: dict[str, Any]) -> str | None:
 
 
 def _n(paths: list[str]) -> str:
-    return paths[0] if len(paths) == 1 else f"{len(paths)} assets"
+    return one_line(paths[0], 400) if len(paths) == 1 else f"{len(paths)} assets"  # a vendor's file name
