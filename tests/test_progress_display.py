@@ -148,3 +148,6 @@ def test_status_line_shapes():
     assert line.startswith("scanning [#") and "1200/20000 files" in line and "ETA" in line
     assert len(line) < 130 and "…" in line
     assert render_status("writing", 0, -1, 1.0, "audit.pdf") == "writing   audit.pdf"
+    # A folder name is the vendor's: its control characters are written out, never drawn raw.
+    hostile = render_status("scanning", 1, 2, 1.0, "ep101/\x1b]0;PWNED\x07\x1b[2J")
+    assert "\x1b" not in hostile and "\x07" not in hostile and "\\x1b]0;PWNED" in hostile

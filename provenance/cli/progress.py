@@ -18,6 +18,8 @@ import threading
 import time
 from typing import TextIO
 
+from provenance.reports._text import one_line
+
 REDRAW_SECONDS = 0.1
 TICK_SECONDS = 0.25
 BAR_WIDTH = 24
@@ -55,6 +57,7 @@ def render_status(phase: str, done: int, total: int, elapsed: float, where: str 
     else:
         line = f"{phase:<8} {render_line(done, total, elapsed, 'assets' if phase == 'hashing' else 'files')}"
     if where:
+        where = one_line(where, 400)  # a vendor's folder name: never raw control characters on the terminal
         short = where if len(where) <= WHERE_WIDTH else "…" + where[-(WHERE_WIDTH - 1):]
         line += f"  {short}"
     return line
