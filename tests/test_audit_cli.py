@@ -261,6 +261,28 @@ def test_report_rejects_a_file_that_is_not_an_audit(tmp_path: Path):
     assert invoke("report", str(bogus)).exit_code == 2
 
 
+@pytest.mark.parametrize("edit", [
+    lambda d: d.pop("policy"),
+    lambda d: d["assets"][0]["approvals"].append({"ref": "X-1"}),
+    lambda d: d["assets"][0].update(declared_approvals=[{"ref": 5}]),
+    lambda d: d["findings"].append({"code": "x", "severity": "FYI"}),
+    lambda d: d["summary"].update(by_severity={}),
+], ids=["no-policy", "approval-without-outcome", "declared-ref-not-text", "finding-without-message",
+        "summary-without-severities"])
+@pytest.mark.parametrize("fmt", ["html", "md", "table", "csv", "junit"])
+def test_report_on_a_hand_edited_audit_is_one_line_not_a_traceback(edit, fmt: str, tmp_path: Path):
+    saved = tmp_path / "audit.json"
+    invoke("audit", str(Path(__file__).parent.parent / "sample_assets"), "--format", "json", "-o", str(saved), "-q")
+    data = json.loads(saved.read_text())
+    edit(data)
+    saved.write_text(json.dumps(data))
+    result = CliRunner().invoke(cli, ["report", str(saved), "--format", fmt, "-o", str(tmp_path / "out")])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        assert result.stderr.count("\n") == 1 and "re-run `provenance audit --format json`" in result.stderr
+
+
 def test_a_hand_edited_approvals_row_makes_the_audit_incomplete_not_a_crash(tmp_path) -> None:
     import sqlite3
 

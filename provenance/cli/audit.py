@@ -16,6 +16,7 @@ from provenance.scan.roots import parse_root
 from provenance.scan.cache import check_outside, open_cache
 from provenance.errors import ProvenanceError
 from provenance.scan.executors import default_jobs
+from provenance.cli import debug_requested
 from provenance.cli.progress import ProgressBar
 from provenance.reports import BINARY_FORMATS, FORMATS, ReportError, check_audit, render_binary, render_report
 from provenance.reports import guidance, suggest
@@ -220,7 +221,16 @@ def report_command(audit_json: Path, fmt: str, output: Path | None, thumbnails: 
     root = Path(str(data.get("root", ""))) if thumbnails and data.get("root") else None
     if audited_by:
         data["audited_by"] = audited_by
-    write_output(_rendered(data, fmt, root), output)
+    try:
+        rendered = _rendered(data, fmt, root)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        # check_audit vouches for what every renderer needs; a hand-edited file can still break a
+        # value deeper down. Say so in one line (--debug shows the traceback).
+        if debug_requested(click.get_current_context()):
+            raise
+        _usage_exit(f"{audit_json}: not a complete audit ({type(exc).__name__}: {exc}); "
+                    "re-run `provenance audit --format json`")
+    write_output(rendered, output)
 
 
 def _stdout_is_terminal() -> bool:

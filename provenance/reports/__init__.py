@@ -51,6 +51,21 @@ def check_audit(data: object) -> dict[str, Any]:
     _expect(data, "findings", list, "the audit")
     _expect(data, "summary", dict, "the audit")
     _expect(data, "complete", bool, "the audit")
+    for key in ("root", "audited_on", "tool_version"):
+        _expect(data, key, str, "the audit")
+    _expect(data, "policy", dict, "the audit")
+    for key in ("source", "sha256"):
+        _expect(data["policy"], key, str, "the audit's policy")
+    _expect(data, "ledger", dict, "the audit")
+    summary = data["summary"]
+    _expect(summary, "outcome", str, "the summary")
+    for key in ("assets", "flagged", "exit_code"):
+        _expect(summary, key, int, "the summary")
+    for key in ("by_severity", "by_status"):
+        _expect(summary, key, dict, "the summary")
+    for entry in data.get("scanners", []):
+        if not isinstance(entry, dict) or not {"id", "version"} <= set(entry):
+            _broken("a scanners entry lacks its id or version")
     if data.get("fail_on") not in _FAIL_ON:
         _broken(f"the audit's fail_on is {data.get('fail_on')!r}, not one of {', '.join(_FAIL_ON)}")
     for i, asset in enumerate(data["assets"]):
@@ -66,10 +81,17 @@ def check_audit(data: object) -> dict[str, Any]:
         for item in (*asset["evidence"], *asset["approvals"], *asset["errors"]):
             if not isinstance(item, dict):
                 _broken(f"{where} has an evidence, approval or error entry that is not an object")
+        for approval in asset["approvals"]:
+            for key in ("ref", "outcome"):
+                _expect(approval, key, str, f"an approval of {where}")
+        declared = asset.get("declared_approvals", [])
+        if not isinstance(declared, list) or not all(isinstance(d, dict) and isinstance(d.get("ref"), str)
+                                                     for d in declared):
+            _broken(f"{where} has a declared approval without a ref")
     for i, finding in enumerate(data["findings"]):
         if not isinstance(finding, dict) or not isinstance(finding.get("code"), str) \
-                or finding.get("severity") not in _SEVERITIES:
-            _broken(f"finding {i + 1} lacks a code or a valid severity")
+                or not isinstance(finding.get("message"), str) or finding.get("severity") not in _SEVERITIES:
+            _broken(f"finding {i + 1} lacks a code, a message or a valid severity")
     return data
 
 
