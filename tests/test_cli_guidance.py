@@ -119,6 +119,13 @@ def test_a_suggested_row_approves_only_its_own_file_whatever_the_vendor_named_it
                         "final/=1+2;x.png": "approved"}
 
 
+def test_suggest_approvals_with_several_roots_is_refused_not_ignored(demo: Path, tmp_path: Path):
+    result = invoke("audit", str(demo), str(demo / "final"), "-o", str(tmp_path / "out"),
+                    "--suggest-approvals", str(tmp_path / "approvals.csv"))
+    assert result.exit_code == 2 and "--suggest-approvals takes one DELIVERY" in result.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "approvals.csv").exists()
+
+
 def test_ledger_import_still_refuses_an_unknown_column_without_a_hash(tmp_path: Path):
     ledger = tmp_path / "ledger.db"
     open_ledger(ledger, create=True).close()

@@ -101,6 +101,10 @@ def audit_command(delivery: tuple[str, ...], ledger: str | None, policy: Path | 
     that fails verification) and nothing reached the threshold.
     """
     if len(delivery) > 1:
+        if suggest_path is not None:
+            # Its paths are relative to one delivery root; silently writing nothing would be worse.
+            _usage_exit("--suggest-approvals takes one DELIVERY (the CSV's paths are relative to its root); "
+                        "run the audit once per root for its suggestions")
         _audit_several(delivery, ledger, policy, fmt, output, fail_on, trust_anchors, no_default_trust, audited_by,
                        jobs, cache_path, no_cache, scale)
     [delivery] = delivery  # type: ignore[assignment]
