@@ -8,6 +8,7 @@ import file or the library.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -157,6 +158,18 @@ def normalise_scopes(scopes: Iterable[Scope | tuple[str, str] | dict[str, str]])
 
 
 def normalise_categories(categories: Iterable[str]) -> tuple[str, ...]:
+    values = tuple(categories)
+    if all(type(c) is str for c in values):
+        return _normalised_categories(values)  # a replay of 100,000 grants sees a handful of distinct lists
+    return _normalise_categories(values)
+
+
+@functools.lru_cache(maxsize=1024)
+def _normalised_categories(values: tuple[str, ...]) -> tuple[str, ...]:
+    return _normalise_categories(values)  # a refusal raises, and is not cached
+
+
+def _normalise_categories(categories: Iterable[str]) -> tuple[str, ...]:
     cats = {parse_category(c) for c in categories}
     if not cats:
         raise LedgerError(f"an approval needs at least one --category; one of: {', '.join(CATEGORIES)}")
