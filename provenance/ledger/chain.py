@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from json.encoder import encode_basestring as _json_str  # json's own string quoting (ensure_ascii=False)
+from json.encoder import (
+    encode_basestring as _json_str,  # json's own string quoting (ensure_ascii=False)
+)
 from typing import Any
 
 from .model import (

@@ -11,8 +11,10 @@ import contextlib
 import gc
 import json
 import re
-from json.encoder import encode_basestring as _json_str  # json's own string quoting (ensure_ascii=False)
 from collections.abc import Iterator, Mapping
+from json.encoder import (
+    encode_basestring as _json_str,  # json's own string quoting (ensure_ascii=False)
+)
 from typing import Any
 
 from . import schema
@@ -98,7 +100,7 @@ def verify_ledger(db: Any, expect_head: str | None = None, *, checkpoint: str | 
 class _Name:
     """``event N (type ref)``, formatted only when a problem names it (verify walks every event)."""
 
-    __slots__ = ("seq", "event_type", "ref")
+    __slots__ = ("event_type", "ref", "seq")
 
     def __init__(self, seq: Any, event_type: Any, ref: Any) -> None:
         self.seq, self.event_type, self.ref = seq, event_type, ref
