@@ -120,3 +120,14 @@ def test_listing_layout_is_the_same_document_as_indented_json() -> None:
     assert text.count("\n") == len(text.splitlines())
     assert '    {"a": [1, {"y": null, "z": "é"}], "b": 1},' in text.splitlines()
     assert json.loads(dumps(data)) == json.loads(text)
+
+
+def test_the_scan_table_writes_out_control_characters_in_file_names(tmp_path: Path) -> None:
+    # A vendor's file name must not drive the terminal (ESC retitles, recolours, moves the cursor)
+    # or reorder what is shown (bidi override).
+    hostile = "shot\x1b]0;pwned\x07\u202egnp.png"
+    _png(tmp_path / "d" / hostile)
+    table = CliRunner().invoke(cli, ["scan", str(tmp_path / "d"), "--format", "table"])
+    assert table.exit_code == 0, table.output
+    assert "\x1b" not in table.stdout and "\u202e" not in table.stdout and "\x07" not in table.stdout
+    assert "shot\\x1b]0;pwned\\x07\\u202egnp.png" in table.stdout

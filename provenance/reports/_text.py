@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from provenance.models import C2PA_STATE_MEANING, C2paState, c2pa_state_notes as _notes
+from provenance.models import C2PA_STATE_MEANING, C2paState
+from provenance.models import c2pa_state_notes as _notes
+from provenance.scan.render import terminal_safe
 
 STATUS_ORDER = ("revoked", "unapproved", "stale", "expired", "out-of-scope", "needs-review", "approved", "clean")
 SEVERITY_ORDER = ("BLOCKER", "ISSUE", "FYI")
@@ -20,16 +21,10 @@ def approval_refs(asset: dict[str, Any]) -> str:
     return ", ".join(f"{m['ref']} ({m['outcome']})" for m in asset.get("approvals", []))
 
 
-# Control characters (ESC starts terminal escape sequences: set the title, recolour, move the
-# cursor) and bidi overrides (reorder what is shown) are written out as \xNN, never sent raw.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def one_line(text: object, limit: int = 200) -> str:
     """One printable line: a hostile value cannot forge extra rows or lines, or drive the terminal."""
     flat = " ".join(str(text if text is not None else "").split())
-    flat = _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                       else f"\\u{ord(m.group()):04x}", flat)
+    flat = terminal_safe(flat)
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -91,7 +92,8 @@ def scan_to_table(report: ScanReport) -> str:
         path = a.path + (f" [{a.asset.frames}]" if a.asset.frames else "")
         if a.errors:
             path += f"  (! {a.errors[0].code})"
-        rows.append((path, d["verdict"], ", ".join(d["generators"]) or "-", d["confidence"] or "-", d["c2pa"]["state"]))
+        cells = (path, d["verdict"], ", ".join(d["generators"]) or "-", d["confidence"] or "-", d["c2pa"]["state"])
+        rows.append(tuple(terminal_safe(c) for c in cells))
     widths = [min(max(len(r[i]) for r in rows), 60) for i in range(len(rows[0]))]
     lines = ["  ".join(_cell(c, widths[i]) for i, c in enumerate(row)).rstrip() for row in rows]
     counts: dict[str, int] = {}
@@ -105,8 +107,18 @@ def scan_to_table(report: ScanReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Control characters (ESC starts terminal escape sequences: set the title, recolour, move the
+# cursor) and bidi overrides (reorder what is shown) are written out as \xNN, never sent raw.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control character and bidi override written out as an escape."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                       else f"\\u{ord(m.group()):04x}", text)
+
+
 def _cell(text: str, width: int) -> str:
-    text = text.replace("\n", " ")
     if len(text) > width:
         text = text[: width - 1] + "…"
     return text.ljust(width)
