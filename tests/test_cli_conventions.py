@@ -117,6 +117,25 @@ def test_debug_before_or_after_scan_lets_a_scanner_bug_raise(args: list[str], tm
     assert isinstance(raised.exception, RuntimeError) and "on purpose" in str(raised.exception)
 
 
+@pytest.mark.parametrize("args", [["--debug", "audit", "{root}"], ["audit", "{root}", "--debug"],
+                                  ["audit", "{root}", "{root}", "-o", "{out}", "--debug"]])
+def test_debug_before_or_after_audit_lets_a_scanner_bug_raise(args: list[str], tmp_path: Path, monkeypatch):
+    from provenance.scanners import ScannerRegistry
+
+    root = tmp_path / "delivery"
+    root.mkdir()
+    (root / "a.txt").write_text("hello")
+    monkeypatch.setattr("provenance.scanners.default_registry", lambda: ScannerRegistry([_BuggyScanner()]))
+    ledger = str(tmp_path / "l.db")
+    assert invoke("ledger", "--ledger", ledger, "init").exit_code == 0
+    common = ["--no-cache", "--jobs", "1", "-q", "--format", "json", "--ledger", ledger]
+    recorded = CliRunner().invoke(cli, ["audit", str(root), *common])
+    assert recorded.exit_code == 3 and "scanner-bug" in recorded.stdout  # without --debug: recorded, not raised
+    out = str(tmp_path / "reports")
+    raised = CliRunner().invoke(cli, [a.format(root=root, out=out) for a in args] + common)
+    assert isinstance(raised.exception, RuntimeError) and "on purpose" in str(raised.exception)
+
+
 def test_date_options_are_typed_as_dates_in_help(tmp_path: Path):
     dated = []
     for name, command in _commands(cli):

@@ -42,7 +42,7 @@ def audit_delivery(root: Path | str | DeliveryRoot, ledger_path: str | os.PathLi
                    default_trust: bool = True, executor: str = "process", scheduler: str | None = None,
                    session: Session | None = None, storage_options: Mapping[str, object] | None = None,
                    timelines: Sequence[Path] = (), timeline_rate: str = "24",
-                   media_roots: Sequence[Path] = ()) -> AuditResult:
+                   media_roots: Sequence[Path] = (), debug: bool = False) -> AuditResult:
     """Audit one delivery folder or object-store prefix. ``ledger_path`` is the ``--ledger`` value (resolved here).
 
     ``timelines`` are conform timelines (``timeline_rate`` is the EDL rate):
@@ -53,7 +53,8 @@ def audit_delivery(root: Path | str | DeliveryRoot, ledger_path: str | os.PathLi
     ``jobs``, ``cache``, ``progress``, ``executor``, ``scheduler`` and
     ``session`` go to the scan; the cache also keeps the content hashes of
     unchanged files. ``registry`` defaults to the built-in scanners.
-    ``default_trust`` False leaves out the packaged C2PA trust lists. ``root``
+    ``default_trust`` False leaves out the packaged C2PA trust lists. ``debug``
+    (``--debug``) lets a scanner bug raise instead of being recorded. ``root``
     may be a URL (``s3://bucket/prefix/``, see :mod:`provenance.scan.roots`).
     """
     where = root if isinstance(root, DeliveryRoot) else parse_root(root, dict(storage_options or {}))
@@ -75,7 +76,8 @@ def audit_delivery(root: Path | str | DeliveryRoot, ledger_path: str | os.PathLi
 
         registry = default_registry()
     settings = ScanSettings(options=ScanOptions(trust_anchors_pem=pem, default_trust=default_trust), jobs=jobs,
-                            no_grouping=policy.no_grouping, executor=executor, scheduler=scheduler)
+                            no_grouping=policy.no_grouping, executor=executor, scheduler=scheduler,
+                            propagate_bugs=debug)
     scan = scan_tree(where, registry, settings, cache=cache, progress=progress, session=session)
     scan = drop_ignored(scan, policy)
     day = today or datetime.now(UTC).date()

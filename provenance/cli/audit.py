@@ -118,7 +118,8 @@ def audit_command(delivery: tuple[str, ...], ledger: str | None, policy: Path | 
                                 jobs=jobs or default_jobs(), cache=cache, progress=progress,
                                 default_trust=not no_default_trust, executor=scale["executor"],
                                 scheduler=scale["scheduler"],
-                                timelines=timelines, timeline_rate=timeline_rate, media_roots=media_roots)
+                                timelines=timelines, timeline_rate=timeline_rate, media_roots=media_roots,
+                                debug=debug_requested(click.get_current_context()))
     except ProvenanceError as exc:
         progress.close()
         _usage_exit(str(exc))
@@ -157,11 +158,12 @@ def _audit_several(roots: tuple[str, ...], ledger: str | None, policy: Path | No
         if cache is not None:
             check_outside(cache.path, [w.path for w in wheres if not w.remote])
         anchors = read_trust_anchors(trust_anchors)
+        debug = debug_requested(click.get_current_context())
 
         def audit_one(where: Any, session: Any) -> dict[str, Any]:
             result = audit_delivery(where, ledger, policy, anchors, jobs=jobs or default_jobs(), cache=cache,
                                     default_trust=not no_default_trust, executor=scale["executor"],
-                                    scheduler=scale["scheduler"], session=session)
+                                    scheduler=scale["scheduler"], session=session, debug=debug)
             data = build(result, fail_on)
             if audited_by:
                 data["audited_by"] = audited_by
