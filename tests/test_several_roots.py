@@ -81,3 +81,17 @@ def test_several_roots_share_one_dask_cluster(vendors: tuple[Path, Path], tmp_pa
     for name in ("ep101_vendorA.json", "ep101_vendorB.json"):
         assert _assets(json.loads((out / name).read_text())) == _assets(json.loads((local / name).read_text()))
     assert code == 1
+
+
+@pytest.mark.parametrize("extra", [["--timeline", "{edl}"], ["--media-root", "{a}"]])
+def test_timeline_with_several_roots_is_refused_not_dropped(vendors: tuple[Path, Path], tmp_path: Path,
+                                                            extra: list[str]) -> None:
+    a, b = vendors
+    edl = tmp_path / "reel1.edl"
+    edl.write_text("TITLE: reel1\n\n001  AX V C 00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n")
+    out = tmp_path / "reports"
+    args = [x.format(edl=edl, a=a) for x in extra]
+    code, _, stderr = _run("audit", str(a), str(b), "-o", str(out), *args, "--no-cache", "-q")
+    # A conform timeline belongs to one delivery: say so in one line instead of auditing without it.
+    assert code == 2 and "--timeline" in stderr and "audit that root alone" in stderr
+    assert len(stderr.strip().splitlines()) == 1 and not out.exists()

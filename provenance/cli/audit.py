@@ -105,6 +105,10 @@ def audit_command(delivery: tuple[str, ...], ledger: str | None, policy: Path | 
             # Its paths are relative to one delivery root; silently writing nothing would be worse.
             _usage_exit("--suggest-approvals takes one DELIVERY (the CSV's paths are relative to its root); "
                         "run the audit once per root for its suggestions")
+        if timelines or media_roots:
+            # A conform timeline belongs to one delivery; applying it to every root would mislabel the others.
+            _usage_exit("--timeline and --media-root take one DELIVERY (a conform timeline belongs to one "
+                        "delivery); audit that root alone: provenance audit ROOT --timeline FILE")
         _audit_several(delivery, ledger, policy, fmt, output, fail_on, trust_anchors, no_default_trust, audited_by,
                        jobs, cache_path, no_cache, scale)
     [delivery] = delivery  # type: ignore[assignment]
