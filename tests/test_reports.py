@@ -274,3 +274,40 @@ def test_a_recorded_signature_state_is_shown(fmt):
     data = _full_approval_audit()
     data["assets"][0]["approvals"][0]["signature"] = "valid: key studio-legal"
     assert "valid: key studio-legal" in render_report(data, fmt)
+
+
+NOTE = "stealth: Invalid APNG " + HOSTILE + " \x1b[31m| forged | row |"
+
+
+def _noted() -> tuple[ScanReport, dict]:
+    """The sample delivery with one clean and one flagged asset carrying notes (issue 17)."""
+    import dataclasses
+
+    assets = (dataclasses.replace(_asset("final/cam.jpg", "Canon", Signal.NOT_GENERATIVE),
+                                  notes=("its folder was listed without O_NOATIME",)),
+              dataclasses.replace(_asset("final/evil.png", "x"), notes=(NOTE,)),
+              _asset("final/plain.png", "a cat"))
+    scan = ScanReport("/deliveries/ep101", assets, tool_version="0.1.0")
+    result = evaluate(scan, [], parse_policy(default_policy_text(), "built-in", None), date(2026, 11, 20), {})
+    return scan, build(result, "issue")
+
+
+def test_notes_are_shown_in_every_human_report_and_escaped():
+    from provenance.scan.render import scan_to_table
+
+    scan, data = _noted()
+    page = render_report(data, "html")
+    parsed = _Collector()
+    parsed.feed(page)
+    text = "".join(parsed.text)
+    assert "notes: its folder was listed without O_NOATIME" in text  # a clean asset's note too
+    assert "notes: stealth: Invalid APNG <script>alert(1)</script>" in text and "<script>alert" not in page
+    md = render_report(data, "md")
+    assert "- final/evil.png: notes: stealth: Invalid APNG &lt;script&gt;" in md and "\x1b" not in md
+    assert "- final/cam.jpg: notes: its folder was listed without O\\_NOATIME" in md
+    assert "\n| forged" not in md and "| plain.png" not in md
+    for table in (render_report(data, "table"), scan_to_table(scan)):
+        rows = {line.split()[0 if table.startswith("PATH") else 4]: line for line in table.splitlines()[1:4]}
+        assert "+notes" in rows["final/evil.png"] and "+notes" in rows["final/cam.jpg"]
+        assert "+notes" not in rows["final/plain.png"]
+        assert "2 assets with notes" in table and "\x1b" not in table

@@ -21,6 +21,18 @@ def approval_refs(asset: dict[str, Any]) -> str:
     return ", ".join(f"{m['ref']} ({m['outcome']})" for m in asset.get("approvals", []))
 
 
+def notes_text(asset: dict[str, Any]) -> str:
+    """The asset's notes (library warnings, O_NOATIME fallbacks) as one plain string; "" when none."""
+    return "; ".join(str(n) for n in asset.get("notes") or [])
+
+
+def notes_count_line(assets: list[dict[str, Any]]) -> str:
+    """One line counting the assets with notes, for views that only mark them; "" when none."""
+    n = sum(1 for a in assets if a.get("notes"))
+    return f"{n} asset{'' if n == 1 else 's'} with notes (marked +notes; the JSON, Markdown and HTML reports " \
+        "list them)" if n else ""
+
+
 def one_line(text: object, limit: int = 200) -> str:
     """One printable line: a hostile value cannot forge extra rows or lines, or drive the terminal."""
     flat = " ".join(str(text if text is not None else "").split())

@@ -11,7 +11,7 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
-from ._text import approver_text, asset_label, c2pa_meaning, severity_text, signature_text
+from ._text import approver_text, asset_label, c2pa_meaning, notes_text, severity_text, signature_text
 
 # Evidence values longer than this (ComfyUI graphs, A1111 infotext) fold to their first line.
 FOLD_CHARS = 160
@@ -127,6 +127,8 @@ def evidence_html(a: Mapping[str, Any]) -> str:
         out += f'<div class="small">frames {e(seg.get("frames"))}: {e(seg.get("verdict"))}</div>'
     for err in a.get("errors", []):
         out += f'<div class="small">error {e(err.get("code"))}: {e(err.get("message"))}</div>'
+    if a.get("notes"):
+        out += f'<div class="small note">notes: {e(notes_text(a))}</div>'
     evidence = a.get("evidence", [])
     if evidence:
         items = "".join(

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from ._text import approval_detail, c2pa_state_notes, approval_refs, asset_label, declared_text, distinct_approvals, one_line, severity_text, sort_assets
+from ._text import notes_text
 
 MAX_ROWS = 50  # a ticket is a summary; the full list is in the HTML/CSV
 # Enough to stop emphasis, code, links, images, tables and strike-through; "<>&" are entities already.
@@ -57,6 +58,12 @@ def render(data: dict[str, Any]) -> str:
             first, *rest = approval_detail(m)
             lines.append(f"- {esc(first)}")
             lines += [f"  - {esc(line)}" for line in rest]
+    noted = [a for a in sort_assets(data["assets"]) if a.get("notes")]
+    if noted:
+        lines += ["", "**Notes** (said about the file; they leave the audit complete)", ""]
+        lines += [f"- {esc(asset_label(a))}: notes: {esc(notes_text(a))}" for a in noted[:MAX_ROWS]]
+        if len(noted) > MAX_ROWS:
+            lines.append(f"- …and {len(noted) - MAX_ROWS} more assets with notes (see the full report).")
     notes = c2pa_state_notes(data["assets"])
     if notes:
         lines += ["", "**C2PA states**", ""] + [f"- {esc(n)}" for n in notes]

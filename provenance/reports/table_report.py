@@ -7,14 +7,15 @@ from typing import Any
 from .guidance import outcome_line, why
 from .timeline_section import text_section
 from ._text import (approval_detail, approval_refs, asset_label, c2pa_state_notes, declared_text, distinct_approvals,
-                    one_line, severity_text, sort_assets)
+                    notes_count_line, one_line, severity_text, sort_assets)
 
 
 def render(data: dict[str, Any]) -> str:
     rows = [("SEVERITY", "STATUS", "USE", "VERDICT", "ASSET", "APPROVALS", "WHY")]
     for a in sort_assets(data["assets"]):
         rows.append((severity_text(a), a["status"], a.get("use", ""), a.get("verdict", ""),
-                     one_line(asset_label(a), 70), one_line(approval_refs(a), 50) or "-", one_line(why(a), 48)))
+                     one_line(asset_label(a), 70) + (" +notes" if a.get("notes") else ""),
+                     one_line(approval_refs(a), 50) or "-", one_line(why(a), 48)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip() for row in rows]
     if data.get("timelines"):
@@ -26,6 +27,8 @@ def render(data: dict[str, Any]) -> str:
     for w in data.get("warnings", []):
         lines.append(f"warning: {one_line(w)}")
     lines += c2pa_state_notes(data["assets"])
+    if notes_count_line(data["assets"]):
+        lines.append(notes_count_line(data["assets"]))
     for reason in data.get("incomplete", []):
         lines.append(f"not checked: {one_line(reason)}")
     lines.append("")

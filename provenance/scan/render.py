@@ -92,6 +92,8 @@ def scan_to_table(report: ScanReport) -> str:
         path = a.path + (f" [{a.asset.frames}]" if a.asset.frames else "")
         if a.errors:
             path += f"  (! {a.errors[0].code})"
+        if a.notes:
+            path += "  +notes"
         cells = (path, d["verdict"], ", ".join(d["generators"]) or "-", d["confidence"] or "-", d["c2pa"]["state"])
         rows.append(tuple(terminal_safe(c) for c in cells))
     widths = [min(max(len(r[i]) for r in rows), 60) for i in range(len(rows[0]))]
@@ -104,6 +106,9 @@ def scan_to_table(report: ScanReport) -> str:
     lines.append(f"{len(report.assets)} assets: {summary}; {len(report.skipped)} skipped"
                  + ("" if report.complete else "; INCOMPLETE (see errors)"))
     lines += c2pa_state_notes(str(a.c2pa.state) for a in report.assets)
+    noted = sum(1 for a in report.assets if a.notes)
+    if noted:
+        lines.append(f"{noted} asset{'' if noted == 1 else 's'} with notes (marked +notes; --format json lists them)")
     return "\n".join(lines) + "\n"
 
 
