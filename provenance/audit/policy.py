@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from provenance.errors import UsageError
+from provenance.scan.globs import glob_regex
 from provenance.source.noatime import read_text
 
 POLICY_FILE_NAME = "provenance.toml"
@@ -79,12 +79,12 @@ class Policy:
     no_grouping: tuple[str, ...] = ()
 
     def ignored(self, path: str) -> bool:
-        return any(_glob_regex(g).fullmatch(path) for g in self.ignore)
+        return any(glob_regex(g).fullmatch(path) for g in self.ignore)
 
     def classify(self, path: str) -> str:
         """The use class of an asset path (relative, "/"-separated)."""
         for name in CLASSES:
-            if any(_glob_regex(g).fullmatch(path) for g in self.paths[name]):
+            if any(glob_regex(g).fullmatch(path) for g in self.paths[name]):
                 return name
         return self.unmatched
 
@@ -315,27 +315,3 @@ class _Validator:
             raise self.fail(prefix + key, f"severity {value!r} is not allowed",
                             "use BLOCKER, ISSUE, FYI or none")
         return str(value)
-
-
-@lru_cache(maxsize=512)
-def _glob_regex(glob: str) -> re.Pattern[str]:
-    """``**`` spans folders (including none), ``*`` and ``?`` stay in one name."""
-    out = []
-    i = 0
-    while i < len(glob):
-        if glob.startswith("**/", i):
-            out.append("(?:[^/]*/)*")
-            i += 3
-        elif glob.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif glob[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif glob[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(glob[i]))
-            i += 1
-    return re.compile("".join(out))

@@ -33,12 +33,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from dataclasses import dataclass
 
 import fileseq
 
 from provenance.models import AssetKind
+from provenance.scan.globs import glob_regex
 from provenance.scan.walk import FileEntry
 
 # Formats delivered one file per frame. CinemaDNG and ARRIRAW are camera
@@ -172,24 +172,3 @@ def _group_directory(directory: str, entries: list[FileEntry], no_grouping: Sequ
         ))
     groups.extend(Group(e.rel, AssetKind.FILE, (e,)) for name, e in by_name.items() if name not in grouped)
     return groups
-
-
-@lru_cache(maxsize=256)
-def glob_regex(glob: str) -> re.Pattern[str]:
-    """The policy's glob language: ``**`` spans folders (including none), ``*`` and ``?`` stay in one name."""
-    out = []
-    i = 0
-    while i < len(glob):
-        if glob.startswith("**/", i):
-            out.append("(?:[^/]*/)*")
-            i += 3
-        elif glob.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif glob[i] in "*?":
-            out.append("[^/]*" if glob[i] == "*" else "[^/]")
-            i += 1
-        else:
-            out.append(re.escape(glob[i]))
-            i += 1
-    return re.compile("".join(out))
