@@ -18,7 +18,7 @@ import threading
 import time
 from typing import TextIO
 
-from provenance.reports._text import one_line
+from provenance.scan.render import terminal_safe
 
 REDRAW_SECONDS = 0.1
 TICK_SECONDS = 0.25
@@ -57,7 +57,8 @@ def render_status(phase: str, done: int, total: int, elapsed: float, where: str 
     else:
         line = f"{phase:<8} {render_line(done, total, elapsed, 'assets' if phase == 'hashing' else 'files')}"
     if where:
-        where = one_line(where, 400)  # a vendor's folder name: never raw control characters on the terminal
+        # A vendor's folder name: never raw control characters on the terminal.
+        where = terminal_safe(" ".join(where.split()))
         short = where if len(where) <= WHERE_WIDTH else "…" + where[-(WHERE_WIDTH - 1):]
         line += f"  {short}"
     return line
