@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from .noatime import open_regular
+from .noatime import open_regular_stat
 
 HEAD_BYTES = 64 * 1024
 TAIL_BYTES = 64 * 1024
@@ -56,9 +56,8 @@ class ByteSource:
     def open(cls, path: str | os.PathLike[str]) -> ByteSource:
         # O_NOATIME where the platform allows it, so a scan leaves even atime alone;
         # O_NOFOLLOW: the walk already decided about symlinks.
-        fd, quiet = open_regular(path, getattr(os, "O_NOFOLLOW", 0))
-        size = os.fstat(fd).st_size
-        source = cls(os.fdopen(fd, "rb", buffering=0), size, os.fspath(path))
+        fd, quiet, st = open_regular_stat(path, getattr(os, "O_NOFOLLOW", 0))
+        source = cls(os.fdopen(fd, "rb", buffering=0), st.st_size, os.fspath(path))
         source.noatime = quiet
         return source
 

@@ -45,6 +45,12 @@ def open_fd(path: str | os.PathLike[str], flags: int = 0) -> tuple[int, bool]:
 
 def open_regular(path: str | os.PathLike[str], flags: int = 0) -> tuple[int, bool]:
     """:func:`open_fd` for a regular file; anything else (a FIFO, a folder) is refused."""
+    fd, quiet, _ = open_regular_stat(path, flags)
+    return fd, quiet
+
+
+def open_regular_stat(path: str | os.PathLike[str], flags: int = 0) -> tuple[int, bool, os.stat_result]:
+    """:func:`open_regular` and the descriptor's ``fstat``, so a caller needing the size stats once."""
     fd, quiet = open_fd(path, flags)
     try:
         st = os.fstat(fd)
@@ -54,7 +60,7 @@ def open_regular(path: str | os.PathLike[str], flags: int = 0) -> tuple[int, boo
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
         raise OSError(errno.EINVAL, "not a regular file (changed since the folder was listed)", os.fspath(path))
-    return fd, quiet
+    return fd, quiet, st
 
 
 def open_binary(path: str | os.PathLike[str]) -> tuple[BinaryIO, bool]:
