@@ -38,7 +38,7 @@ _GRADED = tuple(s for s in STATUSES if s != "clean")
 
 from provenance.ledger.backend import is_url
 from provenance.ledger.model import LedgerError
-from provenance.ledger.trust import parse_trust
+from provenance.ledger.trust import LedgerTrust, parse_trust
 
 try:  # the ledger owns these vocabularies; the fallback keeps policy usable on its own
     from provenance.ledger import CATEGORIES as _CATEGORIES
@@ -77,6 +77,8 @@ class Policy:
     settings: tuple[tuple[str, Any, str], ...] = field(default=(), compare=False)
     # Globs of files never grouped into frame sequences (the scan's --no-grouping does the same).
     no_grouping: tuple[str, ...] = ()
+    # The file's [ledger] trust settings, parsed once here; the audit uses them only when the file is --policy.
+    trust: LedgerTrust = field(default=LedgerTrust(), compare=False)
 
     def ignored(self, path: str) -> bool:
         return any(glob_regex(g).fullmatch(path) for g in self.ignore)
@@ -222,7 +224,7 @@ def parse_policy(text: str, source: str, base_dir: Path | None) -> Policy:
         raise PolicyError(f"{source}: [ledger] must be a table; write `[ledger]` then `path = \"approvals.db\"`")
     v.keys(ledger_raw, "ledger", {"path", "require_signed", "approvers"})
     try:  # validated here; they count only from --policy or the user's configuration (ledger.trust)
-        parse_trust(ledger_raw, source)
+        trust = parse_trust(ledger_raw, source)
     except LedgerError as exc:
         raise PolicyError(str(exc)) from None
     ledger_rel = ledger_raw.get("path")
@@ -255,7 +257,7 @@ def parse_policy(text: str, source: str, base_dir: Path | None) -> Policy:
     digest = hashlib.sha256(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     settings = tuple((key, value, origins[key]) for key, value in _flatten(raw))
     return Policy(paths, unmatched, verdicts, uses, severity, review, anchors, source, digest, ignore, ledger_path,
-                  settings, no_grouping)
+                  settings, no_grouping, trust)
 
 
 class _Validator:

@@ -69,7 +69,9 @@ def audit_delivery(root: Path | str | DeliveryRoot, ledger_path: str | os.PathLi
         # The delivery's own provenance.toml must not send the audit to a database of the vendor's choosing.
         raise UsageError("the delivery's provenance.toml names a database ledger (ledger.path is a URL), which "
                          "counts only from --policy; pass --ledger URL or --policy FILE")
-    approvals, ledger = read_ledger(ledger_path, policy_ledger, _ledger_trust(policy_path),
+    # --policy was read once above: its trust settings come from that parse, not a second read of the file.
+    trust = policy.trust if policy_path is not None else _ledger_trust(None)
+    approvals, ledger = read_ledger(ledger_path, policy_ledger, trust,
                                     delivery=None if where.remote else Path(where.path))
     if registry is None:
         from provenance.scanners import default_registry  # built-ins live outside the core package
