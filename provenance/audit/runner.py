@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from provenance.audit.cut import apply_cuts, load_cuts, plan_cuts, wrap_approvals
-from provenance.audit.evaluate import ApprovalLike, AssetAudit, AuditResult, LedgerInfo, evaluate
+from provenance.audit.evaluate import ApprovalLike, AuditResult, LedgerInfo, evaluate
 from provenance.ledger.index import ApprovalIndex
 from provenance.ledger.trust import LedgerTrust
 from provenance.errors import UsageError
@@ -88,35 +88,36 @@ def audit_delivery(root: Path | str | DeliveryRoot, ledger_path: str | os.PathLi
                  for label, path in zip(media_root_labels(media_roots), media_roots)]
         plan = plan_cuts(cuts, [("", a) for a in scan.assets] + [(lb, a) for lb, s in extra for a in s.assets])
         approvals = wrap_approvals(approvals, plan.shown_ai)
-    # First pass without content hashes tells which assets need one: anything flagged, or touched by an approval.
     index = ApprovalIndex(approvals)  # built once: both passes and the probe look approvals up through it
-    first = evaluate(scan, approvals, policy, day, {}, ledger, index=index)
-    wanted = {a.result.path for a in first.assets if a.status != "clean"}
-    wanted |= {a.path for a in scan.assets if index.touches(a.path, a.c2pa.instance_ids)}
-    frames: dict[str, list[str]] = {}
-    scan, hashes = hash_assets(scan, where, wanted, cache, frames, progress)
-    refine = functools.partial(with_segments, approvals=index, policy=policy, today=day, frame_hashes=frames)
-    result = evaluate(scan, approvals, policy, day, hashes, ledger, refine, index)
+    result, frames = _judge(scan, where, approvals, index, policy, day, ledger, touched=True, cache=cache,
+                            progress=progress)
     if not cuts:
         return result
     audits = {a.result.path: a for a in result.assets}
     for (label, extra_scan), path in zip(extra, media_roots):
-        extra_audits, extra_frames = _media_root_audits(extra_scan, path, approvals, index, policy, day, ledger)
-        audits.update({f"{label}:{a.result.path}": a for a in extra_audits})
+        # A media root's assets judged like the delivery's, so a clip's media outside the delivery has a status.
+        extra_result, extra_frames = _judge(extra_scan, path, approvals, index, policy, day, ledger)
+        audits.update({f"{label}:{a.result.path}": a for a in extra_result.assets})
         frames.update({f"{label}:{k}": v for k, v in extra_frames.items()})
     return apply_cuts(result, plan, audits, approvals, policy, day, frames)
 
 
-def _media_root_audits(scan: ScanReport, root: Path, approvals: Sequence[ApprovalLike], index: ApprovalIndex,
-                       policy: Policy, day: date, ledger: LedgerInfo
-                       ) -> tuple[tuple[AssetAudit, ...], dict[str, list[str]]]:
-    """A media root's assets judged like the delivery's, so a clip's media outside the delivery has a status."""
+def _judge(scan: ScanReport, root: Path | DeliveryRoot, approvals: Sequence[ApprovalLike], index: ApprovalIndex,
+           policy: Policy, day: date, ledger: LedgerInfo, *, touched: bool = False, cache: ScanCache | None = None,
+           progress: Progress | None = None) -> tuple[AuditResult, dict[str, list[str]]]:
+    """Evaluate twice: the first pass, without content hashes, tells which assets need one.
+
+    Those are anything flagged and, with ``touched``, anything an approval could bind by path or
+    C2PA identity. Returns the result and each hashed sequence's frame hashes.
+    """
     first = evaluate(scan, approvals, policy, day, {}, ledger, index=index)
     wanted = {a.result.path for a in first.assets if a.status != "clean"}
+    if touched:
+        wanted |= {a.path for a in scan.assets if index.touches(a.path, a.c2pa.instance_ids)}
     frames: dict[str, list[str]] = {}
-    scan, hashes = hash_assets(scan, root, wanted, None, frames)
+    scan, hashes = hash_assets(scan, root, wanted, cache, frames, progress)
     refine = functools.partial(with_segments, approvals=index, policy=policy, today=day, frame_hashes=frames)
-    return evaluate(scan, approvals, policy, day, hashes, ledger, refine, index).assets, frames
+    return evaluate(scan, approvals, policy, day, hashes, ledger, refine, index), frames
 
 
 def _remote_policy(where: DeliveryRoot) -> Policy:
