@@ -107,6 +107,10 @@ class TreeWalk:
         except OSError as exc:
             raise FileNotFoundError(f"cannot read the delivery folder {self.root}: {exc.strerror}") from exc
         self._visited: set[tuple[int, int]] = {(st.st_dev, st.st_ino)}
+        self._init_results()
+
+    def _init_results(self) -> None:
+        """The state a walk fills in; a listing-based walk (walk_fsspec) starts from here too."""
         self._walk_skipped: list[Skipped] = []
         self._pair_skipped: list[Skipped] = []
         self._problems: list[tuple[tuple[str, ...], ScanIssue]] = []

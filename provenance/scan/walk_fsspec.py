@@ -62,12 +62,7 @@ class FsspecTreeWalk(TreeWalk):
         self._fs = fs
         self._root_path = root_path.rstrip("/")
         self._visited: set[tuple[int, int]] = set()
-        self._walk_skipped: list[Skipped] = []
-        self._pair_skipped: list[Skipped] = []
-        self._problems: list[tuple[tuple[str, ...], ScanIssue]] = []
-        self._collisions: list[tuple[tuple[str, ...], ScanIssue]] = []
-        self.package_manifest: str | None = None
-        self.policy_file: str | None = None
+        self._init_results()
         # Sidecar identities from the listing, for the cache key (no request per sidecar).
         self.sidecar_info: dict[str, tuple[int, int, str]] = {}
         self._first_listing: list[dict[str, Any]] | None = None
