@@ -30,15 +30,9 @@ from tests.ledger_stores import ledger_location, pg_server, store_kind  # noqa: 
 
 def need(module: str, package: str) -> None:
     """Skip when a real component's package is missing, naming it; under CI=true fail instead."""
-    import importlib
+    from tests.external import require_module
 
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        message = f"{package} is not installed (pip install -e '.[test]')"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_module(module, f"{package}; pip install -e '.[test]'")
 
 
 @pytest.fixture(scope="session")

@@ -15,9 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from provenance.reports import FORMATS
+from tests.external import require_tool, unavailable
 
 REPO = Path(__file__).resolve().parent.parent
 OLD_NS = 1_000_000_000 * 10**9  # 2001, older than any mtime here
@@ -115,11 +114,8 @@ def test_where_o_noatime_is_refused_the_read_falls_back_and_the_asset_says_so(tm
     # O_NOATIME needs the file's owner or CAP_FOWNER: root without that capability, reading files
     # that belong to someone else, gets EPERM as any other user would.
     if os.geteuid() != 0:
-        if os.environ.get("CI") == "true":
-            pytest.fail("the O_NOATIME fallback test must run as root in CI (it chowns files to another user)")
-        pytest.skip("needs root: it chowns files to another user")
-    if shutil.which("setpriv") is None:
-        pytest.skip("setpriv (util-linux) is needed to drop CAP_FOWNER")
+        unavailable("needs root: it chowns files to another user")
+    require_tool("setpriv", "util-linux")  # drops CAP_FOWNER
     import json
 
     from tests.builders import png_file

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from provenance.tagging import identity as identity_module
 from provenance.tagging.c2pa_signing import build_manifest, sign_asset
 
 from ..conftest import CORPUS
+from tests.external import require_tool
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "cawg"
 SCANNER = C2paScanner()
@@ -200,11 +200,7 @@ def test_reading_a_did_web_identity_opens_no_network_socket(tmp_path) -> None:
     # c2pa-rs resolves a did:web issuer itself (native code, not Python's socket
     # module), so watch the system calls: without `allowed_network_hosts = []`
     # it asks DNS for the issuer's host.
-    strace = shutil.which("strace")
-    if strace is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("strace is missing (apt package strace)")
-        pytest.skip("strace not installed (apt package strace)")
+    strace = require_tool("strace", "strace")
     code = ("import sys; from provenance.scanners.c2pa import C2paScanner; "
             "from provenance.source import ByteSource, ScanInput; "
             "r = C2paScanner().scan(ScanInput('f', 'image/jpeg', ByteSource.from_bytes(open(sys.argv[1], 'rb').read()))); "
