@@ -6,13 +6,15 @@ import csv
 import io
 import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
-from provenance.cli import cli
+from provenance.cli import _SUMMARIES, cli
 from provenance.cli._common import FORMAT_NAMES, FormatChoice, IsoDate
 
 from .conftest import REPO
@@ -161,3 +163,22 @@ def test_scan_writes_csv_one_row_per_asset(tmp_path: Path):
     exr = by_path["final/vfx/sh010/sh010_comp_v003.####.exr"]
     assert exr["frames"] == "1001-1024" and exr["verdict"] == "ai-modified" and exr["kind"] == "sequence"
     assert by_path["final/audio/score_cue_12_suno.mp3"]["generators"] == "Suno"
+
+
+def test_top_level_help_lists_each_command_with_its_own_summary():
+    commands = dict(_commands(cli))
+    assert set(_SUMMARIES) == {name for name in commands if " " not in name}
+    listing = invoke("--help").output.split("Commands:")[1]
+    for name, summary in _SUMMARIES.items():
+        assert summary == commands[name].help.split("\n\n")[0].strip(), name
+        assert f"\n  {name} " in listing
+
+
+def test_top_level_help_does_not_import_the_commands():
+    probe = ("import sys\nfrom provenance.cli import main\nsys.argv = ['provenance', '--help']\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith(('provenance.audit', 'provenance.ledger',"
+             " 'provenance.tagging', 'provenance.scan'))), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True)
+    assert "Commands:" in done.stdout and "timeline" in done.stdout
+    assert done.stderr.strip() == "[]"
