@@ -19,7 +19,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -189,16 +189,13 @@ class ScanCache:
     def lookup(self, root: str, entries: Sequence[FileEntry], version: str) -> dict[str, FileScan]:
         """Cached scans of those ``entries`` whose key still matches."""
         found: dict[str, FileScan] = {}
-        for start in range(0, len(entries), _LOOKUP_BATCH):
-            batch = entries[start : start + _LOOKUP_BATCH]
-            rows = self._select(root, [e.rel for e in batch], "size, mtime_ns, inode, read_ns, ctime_ns, sidecars, version, evidence, etag")
-            for entry in batch:
-                row = rows.get(entry.rel)
-                if row is None or row[7] is None or row[6] != version or not _same_file(row, entry, row[8]):
-                    continue
-                if row[5] != self.sidecar_signature(entry):
-                    continue
-                found[entry.rel] = self._decode(row[7])
+        columns = "size, mtime_ns, inode, read_ns, ctime_ns, sidecars, version, evidence, etag"
+        for entry, row in self._rows(root, entries, columns):
+            if row[7] is None or row[6] != version or not _same_file(row, entry, row[8]):
+                continue
+            if row[5] != self.sidecar_signature(entry):
+                continue
+            found[entry.rel] = self._decode(row[7])
         self.hits += len(found)
         self.misses += len(entries) - len(found)
         return found
@@ -261,13 +258,9 @@ class ScanCache:
         """Cached SHA-256 of those ``entries`` whose (size, mtime_ns, inode) still match."""
         self.flush()
         found: dict[str, str] = {}
-        for start in range(0, len(entries), _LOOKUP_BATCH):
-            batch = entries[start : start + _LOOKUP_BATCH]
-            rows = self._select(root, [e.rel for e in batch], "size, mtime_ns, inode, read_ns, ctime_ns, sha256, etag")
-            for entry in batch:
-                row = rows.get(entry.rel)
-                if row is not None and row[5] and _same_file(row, entry, row[6]):
-                    found[entry.rel] = row[5]
+        for entry, row in self._rows(root, entries, "size, mtime_ns, inode, read_ns, ctime_ns, sha256, etag"):
+            if row[5] and _same_file(row, entry, row[6]):
+                found[entry.rel] = row[5]
         return found
 
     def store_hashes(self, root: str, items: Iterable[tuple[FileEntry, str]]) -> None:
@@ -290,10 +283,17 @@ class ScanCache:
                 rows,
             )
 
-    def _select(self, root: str, rels: Sequence[str], columns: str) -> dict[str, tuple[object, ...]]:
-        marks = ",".join("?" * len(rels))
-        query = f"SELECT rel, {columns} FROM file_state WHERE root = ? AND rel IN ({marks})"  # noqa: S608 - marks only
-        return {row[0]: row[1:] for row in self._db.execute(query, (root, *rels))}
+    def _rows(self, root: str, entries: Sequence[FileEntry], columns: str) -> Iterator[tuple[FileEntry, tuple[object, ...]]]:
+        """Each of ``entries`` that has a stored row, with that row's ``columns``, queried in batches."""
+        for start in range(0, len(entries), _LOOKUP_BATCH):
+            batch = entries[start : start + _LOOKUP_BATCH]
+            marks = ",".join("?" * len(batch))
+            query = f"SELECT rel, {columns} FROM file_state WHERE root = ? AND rel IN ({marks})"  # noqa: S608 - marks only
+            rows = {row[0]: row[1:] for row in self._db.execute(query, (root, *(e.rel for e in batch)))}
+            for entry in batch:
+                row = rows.get(entry.rel)
+                if row is not None:
+                    yield entry, row
 
     def _decode(self, text: str) -> FileScan:
         scan = self._interned.get(text)
