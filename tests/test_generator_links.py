@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 import pytest
-from mutagen.id3 import COMM, ID3, TIT2, TPE1, WOAS, WXXX
+from mutagen.id3 import COMM, TIT2, TPE1, WOAS, WXXX
 from PIL import Image
 
 from provenance.knowledge.verdict import decide
@@ -18,17 +18,9 @@ from provenance.scan.file_scan import scan_path
 from provenance.scanners import default_registry
 from provenance.source import ScanOptions
 
-MP3_FRAME = b"\xff\xfb\x90\x64" + b"\0" * 413
+from .scanners.test_id3 import mp3
+
 SONG = "https://suno.com/song/3f1c7a52-9b1e-4c55-a0f3-2a9d7b6e4c11"
-
-
-def _mp3(path: Path, *frames: object) -> Path:
-    path.write_bytes(MP3_FRAME * 4)
-    tags = ID3()
-    for frame in frames:
-        tags.add(frame)
-    tags.save(path)
-    return path
 
 
 def _scan(path: Path):
@@ -40,7 +32,7 @@ def _scan(path: Path):
     ("https://www.udio.com/songs/ehJuLz9DuCtVapQMVMcA7N", "Udio"),
 ])
 def test_source_url_frame_at_the_generators_item_page_is_a_tool_record(tmp_path, url, generator) -> None:
-    scan = _scan(_mp3(tmp_path / "a.mp3", WOAS(url=url), TIT2(encoding=3, text=["Night Drive"])))
+    scan = _scan(mp3(tmp_path / "a.mp3", WOAS(url=url), TIT2(encoding=3, text=["Night Drive"])))
     (link,) = [e for e in scan.evidence if e.location == "id3:WOAS"]
     assert link.generator == generator and link.confidence is Confidence.TOOL_RECORD
     assert decide(scan.evidence).kind is VerdictKind.AI_GENERATED
@@ -56,7 +48,7 @@ def test_source_url_frame_at_the_generators_item_page_is_a_tool_record(tmp_path,
     (WOAS(url="https://suno.com/"),),
 ])
 def test_mentions_and_other_links_stay_not_ai(tmp_path, frames) -> None:
-    scan = _scan(_mp3(tmp_path / "b.mp3", *frames))
+    scan = _scan(mp3(tmp_path / "b.mp3", *frames))
     assert decide(scan.evidence).kind is VerdictKind.NO_EVIDENCE
 
 
