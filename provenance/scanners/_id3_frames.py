@@ -30,11 +30,11 @@ def check_tag(tag: bytes) -> None:
     version, flags = tag[3], tag[5]
     if version not in (2, 3, 4):
         return  # mutagen refuses unknown versions itself
-    end = min(len(tag), 10 + _syncsafe(tag[6:10]))
+    end = min(len(tag), 10 + syncsafe(tag[6:10]))
     if version in (3, 4) and flags & 0x80:
         tag = tag[:10] + tag[10:end].replace(b"\xff\x00", b"\xff")  # whole-tag unsynchronisation
         end = len(tag)
-    pos = 10 + (_extended_size(tag, version) if flags & 0x40 else 0)
+    pos = 10 + (extended_size(tag, version) if flags & 0x40 else 0)
     header = 6 if version == 2 else 10
     frames = inflated = 0
     while pos + header <= end and tag[pos] != 0:
@@ -47,7 +47,7 @@ def check_tag(tag: bytes) -> None:
         elif version == 3:
             size, fflags = int.from_bytes(tag[pos + 4 : pos + 8], "big"), int.from_bytes(tag[pos + 8 : pos + 10], "big")
         else:
-            size, fflags = _syncsafe(tag[pos + 4 : pos + 8]), int.from_bytes(tag[pos + 8 : pos + 10], "big")
+            size, fflags = syncsafe(tag[pos + 4 : pos + 8]), int.from_bytes(tag[pos + 8 : pos + 10], "big")
         data = tag[pos + header : pos + header + size]
         pos += header + size
         data, grown = _frame_data(data, version, fflags, MAX_INFLATED - inflated)
@@ -58,20 +58,20 @@ def check_tag(tag: bytes) -> None:
 
 def tag_length(head: bytes) -> int:
     """Bytes of the tag that starts ``head`` (header and declared size)."""
-    return 10 + _syncsafe(head[6:10]) if len(head) >= 10 else len(head)
+    return 10 + syncsafe(head[6:10]) if len(head) >= 10 else len(head)
 
 
-def _syncsafe(raw: bytes) -> int:
+def syncsafe(raw: bytes) -> int:
     value = 0
     for byte in raw:
         value = (value << 7) | (byte & 0x7F)
     return value
 
 
-def _extended_size(tag: bytes, version: int) -> int:
+def extended_size(tag: bytes, version: int) -> int:
     raw = tag[10:14]
     if version == 4:
-        return _syncsafe(raw)
+        return syncsafe(raw)
     return 4 + int.from_bytes(raw, "big")  # v2.3 counts the bytes after the size field
 
 

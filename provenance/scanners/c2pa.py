@@ -23,6 +23,7 @@ from provenance.source import ByteSource, ScanInput, ScanOptions
 from provenance.scanners._c2pa_identity import identity_evidence
 from provenance.scanners._c2pa_lineage import store_evidence
 from provenance.scanners._c2pa_state import classify, failures
+from provenance.scanners._id3_frames import extended_size, syncsafe, tag_length
 from provenance.scanners._jpeg import iter_app_segments
 from provenance.scanners._png_chunks import ChunkStorm, decode_text, iter_chunks, read_chunk
 
@@ -223,35 +224,27 @@ def _walk_bmff(source: ByteSource) -> bool:
     return False
 
 
-def _syncsafe(raw: bytes) -> int:
-    value = 0
-    for byte in raw:
-        value = (value << 7) | (byte & 0x7F)
-    return value
-
-
 def _walk_id3(source: ByteSource) -> bool:
     """A GEOB frame holding a C2PA store anywhere in an ID3v2 tag (MP3, ID3-prefixed FLAC).
 
     c2pa-rs appends its GEOB after the frames already there, so behind a large
     cover picture (APIC) the store sits hundreds of KiB into the file.
     """
-    header = source.read_at(0, 10)
+    header = source.read_at(0, 14)
     if len(header) < 10 or header[3] not in (2, 3, 4):
         return False
     version, flags = header[3], header[5]
-    end = min(source.size, 10 + _syncsafe(header[6:10]))
+    end = min(source.size, tag_length(header))
     pos = 10
     if flags & 0x40 and version in (3, 4):  # extended header
-        raw = source.read_at(pos, 4)
-        pos += _syncsafe(raw) if version == 4 else 4 + int.from_bytes(raw, "big")
+        pos += extended_size(header, version)
     id_len, head_len = (3, 6) if version == 2 else (4, 10)
     for _ in range(MAX_UNITS):
         frame = source.read_at(pos, head_len)
         if pos + head_len > end or len(frame) < head_len or frame[0] == 0:
             return False  # end of tag or padding
         size_raw = frame[id_len : id_len + (3 if version == 2 else 4)]
-        size = _syncsafe(size_raw) if version == 4 else int.from_bytes(size_raw, "big")
+        size = syncsafe(size_raw) if version == 4 else int.from_bytes(size_raw, "big")
         if frame[:id_len] in (b"GEOB", b"GEO") and b"c2pa" in source.read_at(pos + head_len, 64):
             return True
         pos += head_len + size
