@@ -15,6 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from provenance.knowledge.sniff import sniff
+from provenance.scan import scan_bytes
+from provenance.source import ByteSource, ScanInput
 from tests.external import require_module, require_tool
 from tests.test_fuzz_walkers import FUZZ
 
@@ -51,10 +54,22 @@ def _jpeg_com(tmp_path) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("make", [_heic, _jxl, _mxf, _jpeg_com])
-def test_container_readers_survive_mutations(make, tmp_path) -> None:
+@pytest.mark.parametrize(("make", "media_type", "field"), [
+    (_heic, "image/heic", "exif:IFD0:Software"),
+    (_jxl, "image/jxl", "exif:IFD0:Software"),
+    (_mxf, "application/mxf", "mxf:TaggedValue:Notes"),
+    (_jpeg_com, "image/jpeg", "jpeg:COM"),
+])
+def test_container_readers_survive_mutations(make, media_type, field, tmp_path) -> None:
     seed = make(tmp_path)
     FUZZ._scan(seed)  # the seed itself scans cleanly
+    # ...and reaches the reader under test: a seed sniffed as something else, or whose
+    # metadata the reader no longer finds, would fuzz nothing and still pass.
+    source = ByteSource.from_bytes(seed)
+    assert sniff(source.head) == media_type
+    clean = scan_bytes(ScanInput(path="seed", media_type=media_type, source=source), FUZZ._REGISTRY,
+                       propagate_bugs=True)
+    assert clean.errors == () and field in [e.location for e in clean.evidence]
 
     @settings(max_examples=80, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
