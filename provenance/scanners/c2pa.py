@@ -25,6 +25,7 @@ from provenance.scanners._c2pa_lineage import store_evidence
 from provenance.scanners._c2pa_state import classify, failures
 from provenance.scanners._id3_frames import extended_size, syncsafe, tag_length
 from provenance.scanners._jpeg import iter_app_segments
+from provenance.scanners._jxl import SIGNATURE as JXL_SIGNATURE
 from provenance.scanners._png_chunks import ChunkStorm, decode_text, iter_chunks, read_chunk
 
 if TYPE_CHECKING:
@@ -51,7 +52,6 @@ _NEEDLES = (
     b"dcterms:provenance",  # remote (or self) pointer in XMP
 )
 _APP11 = 0xEB
-_JXL_SIGNATURE = b"\x00\x00\x00\x0cJXL \r\n\x87\n"
 _STORE_TYPES = frozenset({"application/c2pa", "application/x-c2pa-manifest-store"})
 _URL = re.compile(r"https?://[^\s'\"<>]+")
 
@@ -179,7 +179,7 @@ def has_c2pa_marker(source: ByteSource) -> bool:
     # are found by walking the container's top level only.
     if head[:4] == b"RIFF" or head[:4] in (b"RF64", b"BW64"):
         return _walk_riff(source)
-    if head[4:8] == b"ftyp" or head.startswith(_JXL_SIGNATURE):
+    if head[4:8] == b"ftyp" or head.startswith(JXL_SIGNATURE):
         return _walk_bmff(source)
     if head.startswith(b"\xff\xd8"):
         return _walk_jpeg(source)
