@@ -6,8 +6,9 @@ audit had no ``--timeline``), so a saved audit re-renders the same.
 
 from __future__ import annotations
 
-import html
 from typing import Any
+
+from .html_parts import e as _e
 
 # Span colours by status: approved green, unapproved and revoked red, the rest (needs a look) amber.
 _COLOUR = {"approved": "#1e7b34", "unapproved": "#b3261e", "revoked": "#b3261e", "expired": "#c26a00",
@@ -20,10 +21,6 @@ STYLE = """
 .trk .strip{flex:1}.ruler{flex:1;display:flex;justify-content:space-between;margin-top:-4px}
 .legend span{display:inline-block;padding:0 6px;margin-right:6px;color:#fff;border-radius:3px;font-size:12px}
 """
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def html_section(data: dict[str, Any]) -> str:
