@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .chain import apply_event
 from .io import dumps
 from .model import LedgerError, Signed
-from .signing import Approver, check, judge
+from .signing import Approver, check, judge_after
 
 FORMAT = "provenance-ledger-bundle"
 VERSION = 1
@@ -111,15 +110,13 @@ def apply_signed(ledger: Any, records: Sequence[SignedRecord], approvers: Mappin
     state = ledger._load(refs)
     for record in fresh:
         try:
-            changed = apply_event(state, record.event_type, record.ref, record.payload)
-            after = changed.get(record.ref.casefold()) or state.get(record.ref.casefold())
-            worth = judge(record.event_type, record.ref, record.payload, record.signed, approvers,
-                          after.approver if after else None,
-                          after.categories if after and record.event_type in ("grant", "amend") else ())
+            # Applied first, judged against the approval it leaves: a refusal raises, and the
+            # caller's write transaction then rolls the appended event back with everything else.
+            after = ledger._apply(state, record.event_type, record.ref, record.payload, actor, signed=record.signed)
+            worth = judge_after(record.event_type, record.ref, record.payload, record.signed, approvers, after)
             if worth != "valid":
                 raise LedgerError(f"its signature does not count ({worth}: the key's approver is not the "
                                   f"approval's, or may not approve its categories)")
-            ledger._apply(state, record.event_type, record.ref, record.payload, actor, signed=record.signed)
         except LedgerError as exc:
             raise LedgerError(f"{record.event_type} of {record.ref}: {exc}; nothing was imported") from None
     return len(fresh), len(records) - len(fresh)

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from .model import LedgerError, Signed, parse_category
+from .model import Approval, LedgerError, Signed, parse_category
 
 PREFIX = "ed25519:"
 _NAME_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -178,3 +178,11 @@ def judge(event_type: str, ref: str, payload: Mapping[str, Any], signed: Signed 
     if trusted.categories and any(c not in trusted.categories for c in categories):
         return "category-not-allowed"
     return "valid"
+
+
+def judge_after(event_type: str, ref: str, payload: Mapping[str, Any], signed: Signed | None,
+                approvers: Mapping[str, Approver], after: Approval | None) -> str:
+    """:func:`judge` against the approval as the event leaves it: its approver, and for a grant or
+    amend its categories (what the signer approved)."""
+    return judge(event_type, ref, payload, signed, approvers, after.approver if after else None,
+                 after.categories if after and event_type in ("grant", "amend") else ())

@@ -28,7 +28,7 @@ from .chain import (
     supersession_cycles,
 )
 from .model import Approval, LedgerError, Signed, VerifyResult
-from .signing import Approver, judge
+from .signing import Approver, judge_after
 
 MAX_PROBLEMS = 50
 _HEAD_RE = re.compile(r"[0-9a-f]{64}")
@@ -152,9 +152,7 @@ class _Replay:
         event_type, ref = row["event_type"], row["ref"]
         if row.get("signature"):
             signed = Signed(row["key_id"], row["signed_at"], row["signature"])
-            after = state.get(ref.casefold())
-            worth = judge(event_type, ref, payload, signed, self.approvers, after.approver if after else None,
-                          after.categories if after and event_type in ("grant", "amend") else ())
+            worth = judge_after(event_type, ref, payload, signed, self.approvers, state.get(ref.casefold()))
         else:
             worth = "unsigned"  # what judge() says of an event without a signature, without its lookups
         if worth != "valid":
