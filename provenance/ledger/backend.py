@@ -25,7 +25,7 @@ from .model import LedgerError
 BUSY_TIMEOUT_S = 30.0
 DEFAULT_NAME = "provenance.db"
 PG_SCHEMES = ("postgresql", "postgres")
-_ENV_VAR = "PROVENANCE_LEDGER"
+ENV_VAR = "PROVENANCE_LEDGER"
 
 
 def is_url(location: str) -> bool:
@@ -264,7 +264,7 @@ def resolve_location(cli_value: str | os.PathLike[str] | None) -> str:
     """--ledger, else $PROVENANCE_LEDGER, else ./provenance.db; a URL stays a string."""
     if cli_value:
         return str(cli_value)
-    env = os.environ.get(_ENV_VAR)
+    env = os.environ.get(ENV_VAR)
     return env if env else str(Path.cwd() / DEFAULT_NAME)
 
 
@@ -280,7 +280,7 @@ def connect(location: str | os.PathLike[str], *, create: bool, read_only: bool) 
         raise LedgerError(f"ledger path {target} is a folder; pass a file path, e.g. {target / DEFAULT_NAME}")
     if not create and not target.exists():
         raise LedgerError(f"no ledger at {target}; run `provenance ledger init` there, or pass --ledger PATH "
-                          f"or set {_ENV_VAR}")
+                          f"or set {ENV_VAR}")
     if create and not target.parent.is_dir():
         raise LedgerError(f"folder {target.parent} does not exist; create it first or pick another --ledger path")
     return SQLiteBackend(target, read_only=read_only)

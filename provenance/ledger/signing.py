@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime
 import os
 import re
 import stat
@@ -88,10 +87,6 @@ def check(event_type: str, ref: str, payload: Mapping[str, Any], signed: Signed)
         return True
     except (LedgerError, InvalidSignature, ValueError, binascii.Error, TypeError):
         return False
-
-
-def now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def keygen(name: str, out_dir: Path) -> tuple[Path, Path, str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import schema
-from .backend import Backend, SQLiteBackend, connect, resolve_location
+from .backend import ENV_VAR, Backend, SQLiteBackend, connect, resolve_location
 from .chain import (
     State,
     amend_payload,
@@ -54,10 +54,8 @@ from .verify import verify_ledger
 if TYPE_CHECKING:
     from .bundle import SignedRecord
 
-ENV_VAR = "PROVENANCE_LEDGER"
 Clock = Callable[[], datetime.datetime]
 _SCOPE_ARGS = {"sha256": "sha256", "path": "path", "c2pa_instance": "c2pa-instance"}
-_SIGNED_TYPES = ("grant", "amend", "revoke", "supersede")
 
 
 def resolve_ledger_path(cli_value: str | os.PathLike[str] | None) -> str:
