@@ -111,6 +111,14 @@ def test_signed_bundle_travels_and_imports_all_or_nothing(ledger_location, tmp_p
         assert post.head_hash() == head and post.approvals() == []
         with pytest.raises(LedgerError, match="does not trust"):
             post.import_signed(records, trusted(keys, "Sam Lee"))
+        # A trusted key whose signature does not count for the approval it leaves (approver or
+        # category) is refused after its event was applied: the whole import still rolls back.
+        misnamed = {dana.key_id: Approver("Sam Lee", dana.key_id)}
+        for policy, worth in ((misnamed, "wrong-approver"),
+                              (trusted(keys, "Dana Reyes", categories=("union-role",)), "category-not-allowed")):
+            with pytest.raises(LedgerError, match=f"grant of S-1: its signature does not count \\({worth}"):
+                post.import_signed(records, policy)
+            assert post.head_hash() == head and post.approvals() == [] and len(post.events()) == 1
         assert post.import_signed(records, trust) == (2, 0)
         # A newer bundle from the same source appends only what is new.
         assert post.import_signed(parse_bundle(json.loads(newer), "b2.json"), trust) == (1, 2)
