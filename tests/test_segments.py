@@ -95,3 +95,24 @@ def test_without_frame_pins_the_whole_sequence_judgment_stands(tmp_path: Path) -
     assert asset["status"] == "approved" and asset["explanation"] == "covered by GA-9"
     assert all(s["status"] in ("approved", "clean") for s in asset["segment_audit"])
     assert all("frames" not in a for a in asset["approvals"])
+
+
+def test_a_cut_wrapped_approval_keeps_its_frame_pins_visible() -> None:
+    # An approval with a timeline range and a sha256 frame pin: the range is asked through match(),
+    # the pin must still reach the index's pinning() and the segment judgment (frame_pins).
+    from provenance.audit.cut import CutApproval
+    from provenance.audit.segments import frame_pins
+    from provenance.ledger.index import ApprovalIndex
+    from provenance.ledger.model import build_approval
+
+    pin, other = "5" * 64, "6" * 64
+    plain = build_approval(ref="GA-1", scopes=[("timeline", "name=REEL2_CONFORM,range=01:00:00:00-01:00:01:00"),
+                                               ("sha256", pin)],
+                           categories=["final-deliverable"], approver="Dana", approved_on="2026-01-01")
+    wrapped = CutApproval(plain, {})
+    assert frame_pins(wrapped) == (pin,)
+    for approval in (plain, wrapped):
+        index = ApprovalIndex([approval])
+        assert index.pinning(pin) == [approval]
+        assert [how for _, how in index.matches("shots/a.exr", pin)] == ["covered"]
+        assert index.matches("shots/a.exr", other) == []

@@ -221,11 +221,6 @@ class CutApproval:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._approval, name)
 
-    @property
-    def scopes(self) -> Any:
-        # With a cut range it must be asked through match(): an approval index knows sha256, path and C2PA scopes only.
-        return None if self._scopes else getattr(self._approval, "scopes", None)
-
     def match(self, path: str, sha256: str | None, c2pa_instance_ids: Sequence[str] = ()) -> str | None:
         how = self._approval.match(path, sha256, c2pa_instance_ids)
         if how or not self._scopes:

@@ -50,7 +50,7 @@ class SegmentAudit:
 
 def frame_pins(approval: ApprovalLike) -> tuple[str, ...]:
     """The sha256 values an approval pins (its ``sha256`` scopes)."""
-    scopes = getattr(approval, "scopes", None) or ()  # None: a wrapper asked through match() (audit/cut.py)
+    scopes = getattr(approval, "scopes", None) or ()  # None: a hand-built record without scopes
     return tuple(str(s.value).lower() for s in scopes if getattr(s, "kind", "") == "sha256")
 
 

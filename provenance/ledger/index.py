@@ -20,6 +20,7 @@ from typing import Any
 from .globs import compile_glob, normalise_path
 
 _META = re.compile(r"[*?\[]")
+_INDEXED = frozenset({"sha256", "c2pa-instance", "path"})  # scope kinds looked up here; others ask match()
 
 
 class _Node:
@@ -37,11 +38,13 @@ class ApprovalIndex:
         self._iid: dict[str, list[int]] = {}
         self._pinned: set[int] = set()
         self._root = _Node()
-        self._others: list[int] = []  # records without scopes (hand-built): asked directly
+        # Records without scopes (hand-built), or with a scope kind not indexed here (a cut's
+        # timeline range, which only the record's own match() can judge): asked directly.
+        self._others: list[int] = []
         self._compiled: dict[str, re.Pattern[str]] = {}
         for number, approval in enumerate(self.approvals):
             scopes = getattr(approval, "scopes", None)
-            if scopes is None:
+            if scopes is None or any(scope.kind not in _INDEXED for scope in scopes):
                 self._others.append(number)
                 continue
             for scope in scopes:
