@@ -131,3 +131,24 @@ def test_the_scan_table_writes_out_control_characters_in_file_names(tmp_path: Pa
     assert table.exit_code == 0, table.output
     assert "\x1b" not in table.stdout and "\u202e" not in table.stdout and "\x07" not in table.stdout
     assert "shot\\x1b]0;pwned\\x07\\u202egnp.png" in table.stdout
+
+
+def test_output_text_and_bytes_replace_the_file_whole_and_leave_no_temporary(tmp_path: Path) -> None:
+    from provenance.cli._common import write_output
+
+    out = tmp_path / "r.txt"
+    out.write_text("old")
+    out.chmod(0o640)
+
+    def broken():
+        yield "half"
+        raise RuntimeError("renderer bug")
+
+    with pytest.raises(RuntimeError):
+        write_output(broken(), out)
+    assert out.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["r.txt"]
+    write_output(iter(["a", "é"]), out)
+    assert out.read_text(encoding="utf-8") == "aé" and out.stat().st_mode & 0o777 == 0o640
+    write_output(b"%PDF\x00", out)
+    assert out.read_bytes() == b"%PDF\x00" and out.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.txt"]

@@ -57,26 +57,7 @@ def write_output(text: str | bytes | Iterable[str], output: Path | None) -> None
             sys.stdout.write(piece)
         sys.stdout.flush()
         return
-    directory = output.parent if str(output.parent) else Path(".")
-    try:
-        mode = stat.S_IMODE(os.stat(output).st_mode) if output.exists() else 0o666 & ~_umask()
-        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=directory)
-    except OSError as exc:
-        raise OutputError(f"cannot write {output}: {exc.strerror or exc}; pick a writable --output path") from None
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for piece in _pieces(text):
-                fh.write(piece)
-        os.replace(tmp, output)
-    except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise OutputError(f"cannot write {output}: {exc.strerror or exc}; pick a writable --output path") from None
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    _replace_file(output, "w", lambda fh: fh.writelines(_pieces(text)))
 
 
 def _write_bytes(data: bytes, output: Path | None) -> None:
@@ -87,16 +68,21 @@ def _write_bytes(data: bytes, output: Path | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
+    _replace_file(output, "wb", lambda fh: fh.write(data))
+
+
+def _replace_file(output: Path, mode: str, write: Callable[[Any], object]) -> None:
+    """Write through a temporary file beside ``output`` and rename it over; a failure leaves no temporary."""
     directory = output.parent if str(output.parent) else Path(".")
     try:
-        mode = stat.S_IMODE(os.stat(output).st_mode) if output.exists() else 0o666 & ~_umask()
+        permissions = stat.S_IMODE(os.stat(output).st_mode) if output.exists() else 0o666 & ~_umask()
         fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=directory)
     except OSError as exc:
         raise OutputError(f"cannot write {output}: {exc.strerror or exc}; pick a writable --output path") from None
     try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        os.fchmod(fd, permissions)
+        with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as fh:
+            write(fh)
         os.replace(tmp, output)
     except BaseException as exc:
         if os.path.exists(tmp):
