@@ -28,6 +28,15 @@ def _require(found: object, what: str) -> None:
         unavailable(f"{what} not installed")
 
 
+def _require_pdf_tools() -> None:
+    """WeasyPrint renders the PDF, pdftotext reads it back."""
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        _require(False, "WeasyPrint (python package weasyprint, the pdf extra; Debian libpango-1.0-0)")
+    _require(shutil.which("pdftotext"), "pdftotext (Debian package poppler-utils)")
+
+
 class _Rows(HTMLParser):
     """Every filterable row of the dumped DOM: (severity, status, hidden), plus tags seen."""
 
@@ -213,11 +222,7 @@ def test_raw_workflow_json_is_folded_to_its_first_line_and_paths_wrap_at_separat
 def test_pdf_page_one_has_the_verdict_the_counts_and_an_asset_path(tmp_path: Path):
     from provenance.reports import render_binary
 
-    try:
-        import weasyprint  # noqa: F401
-    except (ImportError, OSError):
-        _require(False, "WeasyPrint (python package weasyprint, the pdf extra; Debian libpango-1.0-0)")
-    _require(shutil.which("pdftotext"), "pdftotext (Debian package poppler-utils)")
+    _require_pdf_tools()
     data = _demo_like()
     pdf = tmp_path / "audit.pdf"
     pdf.write_bytes(render_binary(data, "pdf"))
@@ -236,11 +241,7 @@ def test_report_command_writes_a_pdf_with_the_auditor_named(tmp_path: Path):
 
     from provenance.cli import cli
 
-    try:
-        import weasyprint  # noqa: F401
-    except (ImportError, OSError):
-        _require(False, "WeasyPrint (python package weasyprint, the pdf extra; Debian libpango-1.0-0)")
-    _require(shutil.which("pdftotext"), "pdftotext (Debian package poppler-utils)")
+    _require_pdf_tools()
     saved = tmp_path / "audit.json"
     saved.write_text(json.dumps(sample()))
     out = tmp_path / "audit.pdf"
@@ -260,11 +261,7 @@ def test_demo_pdf_names_the_auditor_on_page_one_numbers_its_pages_and_keeps_the_
 
     from .conftest import REPO
 
-    try:
-        import weasyprint  # noqa: F401
-    except (ImportError, OSError):
-        _require(False, "WeasyPrint (python package weasyprint, the pdf extra; Debian libpango-1.0-0)")
-    _require(shutil.which("pdftotext"), "pdftotext (Debian package poppler-utils)")
+    _require_pdf_tools()
     demo = tmp_path / "sample_assets"
     shutil.copytree(REPO / "sample_assets", demo)
     out = tmp_path / "audit.pdf"
