@@ -5,8 +5,11 @@ from __future__ import annotations
 import random
 
 from provenance.ledger.chain import _canonical_fields, approval_row, canonical
+from provenance.ledger.chain import approval_text as _approval_text
+from provenance.ledger.chain import row_to_approval, written_as
+from provenance.ledger.chain import stored_text as _stored_text
 from provenance.ledger.model import build_approval, normalise_categories
-from provenance.ledger.verify import _approval_text, _same, _stored_text
+from provenance.ledger.verify import _same
 
 AWKWARD = ["", "plain", 'quote " and \\ backslash', "tab\tnew\nline\x01\x1f", "é ü ß 日本", "\u2028\u2029",
            "emoji 🎬", "</script>", "x" * 300]
@@ -35,10 +38,12 @@ def test_approval_text_equals_the_row_the_writer_stores():
         row = approval_row(candidate, 7)
         assert _stored_text(row) == _approval_text(candidate)
         assert _same(row, candidate, 7)
+        assert written_as(row, candidate) and row_to_approval(row) == candidate  # the audit's read takes this path
         assert not _same(row, candidate, 8)
         for column in ("title", "scopes_json", "categories_json", "approved_on", "revoked", "superseded_by"):
             edited = {**row, column: 1 - row[column] if column == "revoked" else f"{row[column]}x"}
             assert not _same(edited, candidate, 7), column
+            assert not written_as(edited, candidate), column
     # The same approval with its JSON spelled differently is still the same approval.
     row = approval_row(approval, 7)
     spaced = {**row, "categories_json": row["categories_json"].replace(",", ", ")}

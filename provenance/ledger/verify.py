@@ -12,9 +12,6 @@ import gc
 import json
 import re
 from collections.abc import Iterator, Mapping
-from json.encoder import (
-    encode_basestring as _json_str,  # json's own string quoting (ensure_ascii=False)
-)
 from typing import Any
 
 from . import schema
@@ -26,6 +23,7 @@ from .chain import (
     direct_approval,
     event_hash,
     supersession_cycles,
+    written_as,
 )
 from .model import Approval, LedgerError, Signed, VerifyResult
 from .signing import Approver, judge_after
@@ -239,35 +237,16 @@ def _check_meta(db: Any, expected: dict[str, str], problems: list[str]) -> None:
 def _same(row: dict[str, Any], approval: Approval, seq: int) -> bool:
     """A quick check that a stored row holds exactly ``approval`` (the detailed one names the column).
 
-    First column by column against the text the writer stores (no JSON decoding:
-    100,000 rows in a studio ledger); a row that differs only in how its JSON or
-    dates are spelled still counts as the same approval, as it always has.
+    First against the text the writer stores (no JSON decoding: 100,000 rows in
+    a studio ledger); a row that differs only in how its JSON or dates are
+    spelled still counts as the same approval, as it always has.
     """
     try:
         if set(row) != _COLUMNS or row["last_seq"] != seq:
             return False
-        if _stored_text(row) == _approval_text(approval):
-            return True
-        return direct_approval(row) == approval
+        return written_as(row, approval) or direct_approval(row) == approval
     except (TypeError, ValueError, KeyError, AttributeError):
         return False
-
-
-def _stored_text(row: dict[str, Any]) -> tuple[Any, ...]:
-    return (row["ref"], row["title"], row["scopes_json"], row["categories_json"], row["use"], row["approver"],
-            row["role"], row["org"], row["approved_on"], row["valid_until"], row["document"],
-            row["document_sha256"], row["conditions"], row["revoked"], row["revoked_reason"],
-            row["superseded_by"])
-
-
-def _approval_text(a: Approval) -> tuple[Any, ...]:
-    """The columns ``approval_row`` would write, spelled the same way (scopes and categories as canonical JSON)."""
-    scopes = "[" + ",".join([f'{{"kind":{_json_str(s.kind)},"value":{_json_str(s.value)}}}'
-                             for s in a.scopes]) + "]"
-    categories = "[" + ",".join([_json_str(c) for c in a.categories]) + "]"
-    return (a.ref, a.title, scopes, categories, a.use, a.approver, a.role, a.org, a.approved_on.isoformat(),
-            a.valid_until.isoformat() if a.valid_until else None, a.document, a.document_sha256, a.conditions,
-            int(a.revoked), a.revoked_reason, a.superseded_by)
 
 
 def _check_approvals(db: Any, state: State, last_seq: dict[str, int], problems: list[str]) -> None:
