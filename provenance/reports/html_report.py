@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ._text import sort_assets
@@ -72,25 +73,28 @@ form.filter label{margin-right:12px}
 
 @dataclass(frozen=True)
 class Page:
-    """What every section reads: the audit dict, thumbnails and the assets split by where they belong."""
+    """What every section reads: the audit dict, thumbnails and the assets split by where they belong.
+
+    The splits are cached: the banner counts them and their sections list them, one sort of the assets in all.
+    """
 
     data: dict[str, Any]
     thumbs: Mapping[str, str] = field(default_factory=dict)
     interactive: bool = True
 
-    @property
+    @cached_property
     def ordered(self) -> list[dict[str, Any]]:
         return sort_assets(self.data["assets"])
 
-    @property
+    @cached_property
     def problems(self) -> list[dict[str, Any]]:
         return [a for a in self.ordered if a["status"] in PROBLEM_STATUSES]
 
-    @property
+    @cached_property
     def approved(self) -> list[dict[str, Any]]:
         return [a for a in self.ordered if a["status"] == "approved"]
 
-    @property
+    @cached_property
     def clean(self) -> list[dict[str, Any]]:
         return [a for a in self.ordered if a["status"] not in PROBLEM_STATUSES and a["status"] != "approved"]
 
