@@ -311,3 +311,16 @@ def test_notes_are_shown_in_every_human_report_and_escaped():
         assert "+notes" in rows["final/evil.png"] and "+notes" in rows["final/cam.jpg"]
         assert "+notes" not in rows["final/plain.png"]
         assert "2 assets with notes" in table and "\x1b" not in table
+
+
+def test_html_shows_our_thumbnails_and_drops_any_other_uri():
+    from provenance.reports import html_report
+
+    data = sample()
+    paths = [str(a["path"]) for a in data["assets"]][:4]
+    assert len(paths) == 4
+    good = "data:image/jpeg;base64," + base64.b64encode(b"\xff\xd8\xff jpeg bytes").decode("ascii")
+    hostile = [good + '" onerror="alert(1)', "javascript:alert(1)", "data:image/svg+xml;base64,PHN2Zz4="]
+    page = html_report.render(data, dict(zip(paths, [good, *hostile])))
+    assert page.count("<img ") == 1 and f'src="{good}"' in page
+    assert "onerror" not in page and "javascript:" not in page and "svg+xml" not in page

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import posixpath
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,8 @@ from ._text import approver_text, asset_label, c2pa_meaning, notes_text, severit
 # Evidence values longer than this (ComfyUI graphs, A1111 infotext) fold to their first line.
 FOLD_CHARS = 160
 FIRST_LINE_CHARS = 110
+# What thumbnails.py makes. One regex, not a per-character check: thumbnails are ~10 KB each.
+_THUMB_URI = re.compile(r"data:image/jpeg;base64,[A-Za-z0-9+/=]*")
 PROBLEM_STATUSES = ("revoked", "unapproved", "stale", "expired", "out-of-scope", "needs-review")
 
 
@@ -78,8 +81,7 @@ ASSET_HEAD = ("<thead><tr><th>Preview</th><th>Asset</th><th>Status</th><th>Evide
 def asset_row(a: dict[str, Any], thumbs: Mapping[str, str]) -> str:
     uri = thumbs.get(str(a["path"]), "")
     # Only our own base64 JPEG URIs go into src; anything else is dropped, never escaped into an attribute.
-    thumb = f'<img class="thumb" alt="" src="{uri}">' if uri.startswith("data:image/jpeg;base64,") and \
-        all(c.isalnum() or c in "+/=:;,-" for c in uri) else ""
+    thumb = f'<img class="thumb" alt="" src="{uri}">' if _THUMB_URI.fullmatch(uri) else ""
     sha = a.get("sha256")
     label = asset_label(a)
     asset = (f'<div class="mono p">{path_html(label)}</div>'
