@@ -100,7 +100,7 @@ def test_without_frame_pins_the_whole_sequence_judgment_stands(tmp_path: Path) -
 def test_a_cut_wrapped_approval_keeps_its_frame_pins_visible() -> None:
     # An approval with a timeline range and a sha256 frame pin: the range is asked through match(),
     # the pin must still reach the index's pinning() and the segment judgment (frame_pins).
-    from provenance.audit.cut import CutApproval
+    from provenance.audit.cut_approvals import CutApproval
     from provenance.audit.segments import frame_pins
     from provenance.ledger.index import ApprovalIndex
     from provenance.ledger.model import build_approval

@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from provenance.audit.cut import apply_cuts, load_cuts, plan_cuts, wrap_approvals
+from provenance.audit.cut import apply_cuts, load_cuts, plan_cuts
+from provenance.audit.cut_approvals import wrap_approvals
 from provenance.audit.evaluate import ApprovalLike, AuditResult, LedgerInfo, evaluate
 from provenance.ledger.index import ApprovalIndex
 from provenance.ledger.trust import LedgerTrust
