@@ -33,6 +33,12 @@ class Shown(Protocol):
     def end(self) -> int: ...
 
 
+def _names(cut: Cut) -> tuple[str, str, str]:
+    """What a scope's ``name=`` may be: the timeline's own name, its file name, or that without the extension."""
+    file_name = cut.path.rpartition("/")[2]
+    return cut.name, file_name, file_name.rpartition(".")[0]
+
+
 def _cut_scopes(approval: ApprovalLike) -> list[CutScope]:
     return [parse_cut_scope(s.value) for s in getattr(approval, "scopes", None) or () if s.kind == TIMELINE_KIND]
 
@@ -53,8 +59,7 @@ def scope_frames(scope: CutScope, cut: Cut) -> tuple[int, int] | None:
 
 def _inside(scope: CutScope, cut: Cut, start: int, end: int) -> str | None:
     """"covered", "stale" or None: does ``scope`` cover record frames [start, end) of ``cut``?"""
-    ident = scope.identity((cut.name, cut.path.rpartition("/")[2], cut.path.rpartition("/")[2].rpartition(".")[0]),
-                           cut.sha256)
+    ident = scope.identity(_names(cut), cut.sha256)
     if ident is None:
         return None
     bounds = scope_frames(scope, cut)
@@ -123,7 +128,6 @@ def boundaries(approvals: Sequence[CutApproval], cut: Cut) -> list[int]:
     edges = []
     for a in approvals:
         for scope in a._scopes:
-            if scope.identity((cut.name, cut.path.rpartition("/")[2], cut.path.rpartition("/")[2].rpartition(".")[0]),
-                              cut.sha256):
+            if scope.identity(_names(cut), cut.sha256):
                 edges.extend(scope_frames(scope, cut) or ())
     return sorted(set(edges))
