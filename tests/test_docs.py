@@ -68,9 +68,9 @@ def test_scanner_table_matches_the_registry() -> None:
 
 
 def test_each_scanner_module_contributes_exactly_one_scanner() -> None:
-    modules = [cls.__module__ for cls in BUILTIN_SCANNERS]
+    modules = [ref.target.partition(":")[0] for ref in BUILTIN_SCANNERS]
     assert len(modules) == len(set(modules))
-    assert all(cls.id == cls.__module__.rsplit(".", 1)[1] for cls in BUILTIN_SCANNERS)
+    assert all(ref.id == module.rsplit(".", 1)[1] for ref, module in zip(BUILTIN_SCANNERS, modules, strict=True))
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:

@@ -35,8 +35,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import fileseq
-
 from provenance.models import AssetKind
 from provenance.scan.globs import glob_regex
 from provenance.scan.walk import FileEntry
@@ -119,6 +117,8 @@ def frame_range_text(frames: Iterable[int]) -> str:
     first, last = frames[0], frames[-1]
     if last - first + 1 == len(frames) and all(b == a + 1 for a, b in zip(frames, frames[1:])):
         return str(first) if first == last else f"{first}-{last}"
+    import fileseq  # here, not at the top: a warm rescan groups nothing and skips its ~20 ms import
+
     return fileseq.FrameSet(frames).frameRange()
 
 
@@ -141,6 +141,8 @@ def group_files(files: Sequence[FileEntry], no_grouping: Sequence[str] = ()) -> 
 
 
 def _group_directory(directory: str, entries: list[FileEntry], no_grouping: Sequence[re.Pattern[str]] = ()) -> list[Group]:
+    import fileseq  # see frame_range_text
+
     by_name = {e.rel.rpartition("/")[2]: e for e in entries}
     candidates = sorted(name for name, e in by_name.items()
                         if is_frame_like(name) and frame_number_at_end(name)

@@ -54,6 +54,14 @@ class WalkResult:
     policy_file: str | None = None
 
 
+_S_ISREG = stat.S_ISREG
+_S_ISDIR = stat.S_ISDIR
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
 def display_name(name: str) -> str:
     """A printable path: bytes that are not UTF-8 show as escapes, never crash."""
     if name.isascii():
@@ -150,9 +158,31 @@ class TreeWalk:
         try:
             # The entries stat relative to dir_fd, so it stays open until the loop is done.
             with os.scandir(dir_fd) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=_name)
+            base = path if path.endswith("/") else path + "/"
+            prefix = rel + "/" if rel else ""
+            # A name this short cannot make the path too long even at 4 UTF-8 bytes per character.
+            short = (_PATH_MAX - len(os.fsencode(base))) // 4 - 1
             for entry in entries:
-                self._entry(entry, os.path.join(path, entry.name), rel, files, folders)
+                name = entry.name
+                # The common case inline (a plain file or folder): this loop runs once per file
+                # of every rescan, and a warm rescan is little more than this loop.
+                if len(name) < short and not entry.is_symlink():
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        pass  # the general path below reports it
+                    else:
+                        mode = st.st_mode
+                        if _S_ISREG(mode):
+                            files.append((prefix + name, base + name, st.st_size, st.st_mtime_ns, st.st_ino,
+                                          st.st_ctime_ns))
+                            continue
+                        if _S_ISDIR(mode) and (st.st_dev, st.st_ino) not in self._visited:
+                            self._visited.add((st.st_dev, st.st_ino))
+                            folders.append((base + name, prefix + name))
+                            continue
+                self._entry(entry, base + name, rel, files, folders)
             del entries
         except OSError as exc:
             self._problem(rel, ScanIssue("unreadable-folder", f"{display_name(rel) or '.'}: {exc.strerror or exc}"))
@@ -261,34 +291,35 @@ class TreeWalk:
 
     def _pair(self, files: list[_Raw], *, root: bool, notes: tuple[str, ...] = ()) -> list[tuple[str, FileEntry]]:
         """One folder's files: sidecars to their owners; the package manifest and policy (root only) aside."""
-        by_rel = {rel: tuple(rest) for rel, *rest in files}
+        by_rel = {raw[0]: raw for raw in files}
+        # (stem, lower-cased extension) of every name, split once: this runs per file of every rescan.
+        split = {rel: _split(rel) for rel in by_rel}
         stems: dict[str, list[str]] = {}
-        for rel in by_rel:
-            base, ext = os.path.splitext(rel)
-            if ext.lower() not in SIDECAR_SUFFIXES:
+        for rel, (base, ext) in split.items():
+            if ext not in SIDECAR_SUFFIXES:
                 stems.setdefault(base, []).append(rel)
 
         sidecars: dict[str, list[tuple[str, str]]] = {}
         skipped = self._pair_skipped
         assets: list[str] = []
-        for rel, (path, *_stat) in by_rel.items():
-            name = rel.rsplit("/", 1)[-1]
-            ext = os.path.splitext(rel)[1].lower()
+        for rel, raw in by_rel.items():
+            name = rel.rpartition("/")[2]
+            ext = split[rel][1]
             if root and rel == PACKAGE_MANIFEST_NAME:
-                self.package_manifest = path
+                self.package_manifest = raw[1]
                 skipped.append(Skipped(display_name(rel), "package manifest (read as evidence)"))
             elif root and rel == POLICY_NAME:
-                self.policy_file = path
+                self.policy_file = raw[1]
                 skipped.append(Skipped(display_name(rel), "audit policy"))
             elif name in _CLUTTER or name.startswith("._"):
                 skipped.append(Skipped(display_name(rel), _CLUTTER.get(name, "AppleDouble resource fork")))
             elif ext in SIDECAR_SUFFIXES:
-                owner = _sidecar_owner(rel, ext, by_rel, stems)
+                owner = _sidecar_owner(rel, ext, split, stems)
                 if owner is None:
                     # An orphan sidecar is still a file in the delivery: scan it.
                     assets.append(rel)
                 else:
-                    sidecars.setdefault(owner, []).append((ext[1:], path))
+                    sidecars.setdefault(owner, []).append((ext[1:], raw[1]))
                     skipped.append(Skipped(display_name(rel), f"sidecar of {display_name(owner)}"))
             else:
                 assets.append(rel)
@@ -304,24 +335,24 @@ class TreeWalk:
                     skipped.extend(Skipped(printable, _COLLIDES) for _ in raws)
                     assets = [r for r in assets if r not in raws]
 
-        return [
-            (rel, FileEntry(
-                rel=display_name(rel),
-                abspath=by_rel[rel][0],
-                size=by_rel[rel][1],
-                mtime_ns=by_rel[rel][2],
-                inode=by_rel[rel][3],
-                sidecars=tuple(sorted(sidecars.get(rel, ()))),
-                ctime_ns=by_rel[rel][4],
-                notes=notes,
-            ))
-            for rel in sorted(assets)
-        ]
+        assets.sort()
+        out = []
+        for rel in assets:
+            _, path, size, mtime_ns, inode, ctime_ns = by_rel[rel]
+            attached = sidecars.get(rel)
+            out.append((rel, FileEntry(display_name(rel), path, size, mtime_ns, inode,
+                                       tuple(sorted(attached)) if attached else (), ctime_ns, notes)))
+        return out
 
 
-def _sidecar_owner(rel: str, ext: str, by_rel: dict[str, object], stems: dict[str, list[str]]) -> str | None:
+def _split(rel: str) -> tuple[str, str]:
+    base, ext = os.path.splitext(rel)
+    return base, ext.lower()
+
+
+def _sidecar_owner(rel: str, ext: str, split: dict[str, tuple[str, str]], stems: dict[str, list[str]]) -> str | None:
     base = rel[: -len(ext)]
-    if base in by_rel and os.path.splitext(base)[1].lower() not in SIDECAR_SUFFIXES:
+    if base in split and split[base][1] not in SIDECAR_SUFFIXES:
         return base  # NAME.ext.c2pa / NAME.ext.xmp
     if ext == ".xmp":
         candidates = stems.get(base, [])

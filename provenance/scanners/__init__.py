@@ -1,44 +1,33 @@
 """Built-in scanners, one module per evidence source.
 
-``BUILTIN_SCANNERS`` is explicit and ordered; ``default_registry`` builds a
-fresh registry from it. Adding a scanner: one module here, one line below,
-one test file in ``tests/scanners/``.
+``BUILTIN_SCANNERS`` is explicit and ordered: id, version and where the class
+lives. A registry imports a scanner's module only when a file needs reading,
+so a warm rescan (every file answered from the cache) loads none of them.
+Adding a scanner: one module here, one line below, one test file in
+``tests/scanners/``. Bump the version here and on the class together
+(``tests/scanners/test_registry_table.py`` holds them equal).
 """
 
 from __future__ import annotations
 
-from provenance.knowledge.registry import ScannerRegistry
-
-from provenance.scanners.c2pa import C2paScanner
-from provenance.scanners.dpx import DpxScanner
-from provenance.scanners.exif import ExifScanner
-from provenance.scanners.exr import ExrScanner
-from provenance.scanners.id3 import Id3Scanner
-from provenance.scanners.jpeg_com import JpegCommentScanner
-from provenance.scanners.mp4 import Mp4Scanner
-from provenance.scanners.mxf import MxfScanner
-from provenance.scanners.png import PngScanner
-from provenance.scanners.riff import RiffScanner
-from provenance.scanners.stealth import StealthScanner
-from provenance.scanners.vorbis import VorbisScanner
-from provenance.scanners.xmp import XmpScanner
+from provenance.knowledge.registry import ScannerRef, ScannerRegistry
 
 BUILTIN_SCANNERS = (
-    C2paScanner,
-    XmpScanner,
-    ExifScanner,
-    PngScanner,
-    StealthScanner,
-    Id3Scanner,
-    VorbisScanner,
-    Mp4Scanner,
-    RiffScanner,
-    ExrScanner,
-    DpxScanner,
-    JpegCommentScanner,
-    MxfScanner,
+    ScannerRef("c2pa", "7", "provenance.scanners.c2pa:C2paScanner"),
+    ScannerRef("xmp", "2", "provenance.scanners.xmp:XmpScanner"),
+    ScannerRef("exif", "3", "provenance.scanners.exif:ExifScanner"),
+    ScannerRef("png", "1", "provenance.scanners.png:PngScanner"),
+    ScannerRef("stealth", "2", "provenance.scanners.stealth:StealthScanner"),
+    ScannerRef("id3", "2", "provenance.scanners.id3:Id3Scanner"),
+    ScannerRef("vorbis", "1", "provenance.scanners.vorbis:VorbisScanner"),
+    ScannerRef("mp4", "1", "provenance.scanners.mp4:Mp4Scanner"),
+    ScannerRef("riff", "2", "provenance.scanners.riff:RiffScanner"),
+    ScannerRef("exr", "1", "provenance.scanners.exr:ExrScanner"),
+    ScannerRef("dpx", "1", "provenance.scanners.dpx:DpxScanner"),
+    ScannerRef("jpeg_com", "1", "provenance.scanners.jpeg_com:JpegCommentScanner"),
+    ScannerRef("mxf", "1", "provenance.scanners.mxf:MxfScanner"),
 )
 
 
 def default_registry() -> ScannerRegistry:
-    return ScannerRegistry(cls() for cls in BUILTIN_SCANNERS)
+    return ScannerRegistry(BUILTIN_SCANNERS)
