@@ -152,3 +152,34 @@ def test_output_text_and_bytes_replace_the_file_whole_and_leave_no_temporary(tmp
     write_output(b"%PDF\x00", out)
     assert out.read_bytes() == b"%PDF\x00" and out.stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.txt"]
+
+
+def test_output_into_a_fifo_writes_into_it_and_leaves_it_a_fifo(tmp_path: Path) -> None:
+    # `-o /dev/null` once renamed a regular file over the device (as root, for everyone on the box).
+    import threading
+
+    _png(tmp_path / "d" / "a.png")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path / "d"), "--format", "json", "-q", "-o", str(fifo)])
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert json.loads(received[0])["assets"][0]["path"] == "a.png"
+    assert fifo.is_fifo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "pipe"]
+
+
+def test_output_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path: Path) -> None:
+    from provenance.cli._common import write_output
+
+    target = tmp_path / "reports" / "scan.json"
+    target.parent.mkdir()
+    target.write_text("old")
+    link = tmp_path / "latest.json"
+    link.symlink_to(target)
+    write_output("new", link)
+    assert link.is_symlink() and target.read_text() == "new"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["scan.json"]

@@ -72,7 +72,25 @@ def _write_bytes(data: bytes, output: Path | None) -> None:
 
 
 def _replace_file(output: Path, mode: str, write: Callable[[Any], object]) -> None:
-    """Write through a temporary file beside ``output`` and rename it over; a failure leaves no temporary."""
+    """Write through a temporary file beside ``output`` and rename it over; a failure leaves no temporary.
+
+    A symlink is written through (its target is replaced, the link stays), and
+    something that is not a regular file (``/dev/null``, a FIFO, a terminal) is
+    written into: renaming over it would replace the device with a file.
+    """
+    if output.is_symlink():
+        output = Path(os.path.realpath(output))
+    try:
+        special = output.exists() and not stat.S_ISREG(os.stat(output).st_mode)
+    except OSError:
+        special = False
+    if special:
+        try:
+            with open(output, mode, encoding=None if "b" in mode else "utf-8") as fh:
+                write(fh)
+        except OSError as exc:
+            raise OutputError(f"cannot write {output}: {exc.strerror or exc}; pick a writable --output path") from None
+        return
     directory = output.parent if str(output.parent) else Path(".")
     try:
         permissions = stat.S_IMODE(os.stat(output).st_mode) if output.exists() else 0o666 & ~_umask()
