@@ -96,6 +96,11 @@ class ScannerRegistry:
     def for_media_type(self, media_type: str) -> list[Scanner]:
         return [s for s in self._load().values() if s.accepts(media_type)]
 
+    def modules(self) -> list[str]:
+        """Where the scanners' code lives, without importing it (for a worker pool to preload)."""
+        return [s.target.partition(":")[0] if isinstance(s, ScannerRef) else type(s).__module__
+                for s in self._scanners.values()]
+
     def info(self) -> tuple[ScannerInfo, ...]:
         return tuple(ScannerInfo(s.id, s.version) for s in self._scanners.values())
 

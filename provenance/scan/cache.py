@@ -153,6 +153,7 @@ class ScanCache:
         # Equal evidence JSON gives one shared FileScan: 200,000 identical EXR
         # frames then cost one record, not 200,000.
         self._interned: dict[str, FileScan] = {}
+        self._encoded: dict[int, tuple[FileScan, str]] = {}
         self.hits = 0
         self.misses = 0
         # How sidecars are identified: a stat on disk; an object walk passes its listing's details.
@@ -204,7 +205,15 @@ class ScanCache:
         """Remember ``scan`` for ``entry`` (written in batches; see :meth:`flush`)."""
         if not cacheable(scan):
             return
-        text = json.dumps(scan.to_dict(), separators=(",", ":"), ensure_ascii=False)
+        # Frames with equal evidence arrive as one shared object (see scan_tree): encode it once.
+        known = self._encoded.get(id(scan))
+        if known is not None and known[0] is scan:
+            text = known[1]
+        else:
+            text = json.dumps(scan.to_dict(), separators=(",", ":"), ensure_ascii=False)
+            if len(self._encoded) >= _INTERNED_MAX:
+                self._encoded.clear()
+            self._encoded[id(scan)] = (scan, text)  # holding the scan keeps its id from being reused
         self._pending.append((root, entry.rel, entry.size, entry.mtime_ns, entry.inode, entry.ctime_ns,
                               self.sidecar_signature(entry), version, text, self._started_ns, entry.etag))
         if len(self._pending) >= 2000:
