@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from provenance.scan.walk import walk
 
@@ -188,3 +190,11 @@ def _empty_ledger(path: Path) -> Path:
 
     open_ledger(path, create=True).close()
     return path
+
+
+@given(st.text(alphabet="ab./Xé", max_size=12))
+def test_split_is_splitext_with_a_lower_case_extension(rel: str) -> None:
+    from provenance.scan.walk import _split
+
+    base, ext = os.path.splitext(rel)
+    assert _split(rel) == (base, ext.lower())

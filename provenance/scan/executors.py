@@ -27,20 +27,21 @@ which also returns the bytes each file cost (ranged, whole-object).
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import pickle
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from provenance.knowledge.registry import ScannerRegistry
 from provenance.models import FileScan
 from provenance.scan.file_scan import scan_path_counted
 from provenance.source import LOCAL, LocalStorage, ScanOptions
 from provenance.source.remote import FsspecStorage
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,10 @@ class LocalSession:
         self.inline = self.workers == 1
 
     def backend(self, config: WorkerConfig, work: Callable[[WorkerConfig, list[Task]], ChunkResult]) -> Backend:
+        # Imported here: a warm rescan reads no file and starts no pool, and these cost it ~10 ms.
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
         jobs = self.workers
         if self.kind == "process":
             try:

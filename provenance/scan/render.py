@@ -47,6 +47,9 @@ def dumps_listing(data: dict[str, Any], listed: tuple[str, ...] = ("assets", "sk
     return "".join(listing_chunks(data, listed))
 
 
+_LINE = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
 class Lazy:
     """A listed array whose elements become dicts only as they are written."""
 
@@ -67,8 +70,9 @@ def listing_chunks(data: dict[str, Any], listed: tuple[str, ...] = ("assets", "s
         if key in listed and isinstance(value, (list, Lazy)) and len(value):
             items, to_dict = (value.items, value.to_dict) if isinstance(value, Lazy) else (value, None)
             yield f"\n  {json.dumps(key)}: ["
+            encode = _LINE.encode  # one encoder for every line: json.dumps builds one per call
             for j, item in enumerate(items):
-                text = json.dumps(item if to_dict is None else to_dict(item), sort_keys=True, ensure_ascii=False)
+                text = encode(item if to_dict is None else to_dict(item))
                 yield f"{',' if j else ''}\n    {text}"
             yield f"\n  ]{comma}"
         else:

@@ -135,6 +135,13 @@ def scan_tree(
     waiting: deque[_Folder] = deque()  # folders with files in flight, in task order
     counts = [0, 0]  # files done, files found
 
+    unmoved = where.path_of("")  # + rel: where a file sits that nothing moved
+
+    def _note_real_paths(files: Sequence[FileEntry]) -> None:
+        for entry in files:
+            if entry.abspath != unmoved + entry.rel:
+                real_paths[entry.rel] = entry.abspath
+
     def finish_folder(folder: _Folder) -> None:
         nonlocal manifest, manifest_loaded
         if not manifest_loaded:  # the root comes first, so its manifest is known by now
@@ -154,9 +161,7 @@ def scan_tree(
         assets.extend(assemble(g, scans) for g in group_files(folder.files, settings.no_grouping))
         if folder.key is not None and cache is not None and all(cacheable(s) for s in scans.values()):
             cache.store_folder(root_key, _folder_of(folder.files), folder.key, folder_cache.encode(assets[start:]))
-        for entry in folder.files:
-            if entry.abspath != where.path_of(entry.rel):
-                real_paths[entry.rel] = entry.abspath
+        _note_real_paths(folder.files)
 
     def deliver(results: list[FileScan]) -> None:
         for result in results:
@@ -205,7 +210,7 @@ def scan_tree(
     def _listing_keys(folders: list[list[FileEntry]]) -> dict[str, str]:
         assert cache is not None
         return {_folder_of(files): folder_cache.listing_key(files, version, settings.no_grouping,
-                                                            cache.sidecar_signature, where.path_of(""))
+                                                            cache.sidecar_signature, unmoved)
                 for files in folders
                 if files and folder_cache.still(files, cache.started_ns, RACY_NS)}
 
@@ -215,9 +220,7 @@ def scan_tree(
             return False
         assets.extend(folder_cache.decode(text))
         counts[0] += len(files)
-        for entry in files:
-            if entry.abspath != where.path_of(entry.rel):
-                real_paths[entry.rel] = entry.abspath
+        _note_real_paths(files)
         return True
 
     report(0, -1)
