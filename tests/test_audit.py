@@ -168,6 +168,21 @@ def test_approval_matching_nothing_is_an_fyi_finding_but_revoked_ones_are_not():
     assert unmatched == [("unmatched-approval", "GA-2", "FYI")]
 
 
+def test_many_approvals_matching_nothing_are_one_summary_finding_naming_the_first_refs():
+    # A studio ledger holds a production's approvals; one finding each would bury the report.
+    idle = [approval(f"GA-{n:03d}", scopes=(Scope("sha256", SHA_B),)) for n in range(40, 0, -1)]
+    gone = [approval("GA-900", scopes=(Scope("sha256", SHA_B),), revoked=True)]
+    result = run([asset("p.png", AI)], [approval("GA-000"), *idle, *gone], {"p.png": SHA_A})
+    (finding,) = result.findings
+    assert (finding.code, finding.severity, finding.approval) == ("unmatched-approval", "FYI", None)
+    assert finding.message.startswith("40 approvals match nothing in this delivery: GA-001, GA-002, ")
+    assert "GA-010 and 30 more" in finding.message and "GA-011" not in finding.message
+    assert "GA-000" not in finding.message and "GA-900" not in finding.message
+    # Twenty or fewer are still named one by one, so a small ledger reads as before.
+    few = run([asset("p.png", AI)], [approval("GA-000"), *idle[-20:]], {"p.png": SHA_A})
+    assert [f.approval for f in few.findings] == [f"GA-{n:03d}" for n in range(1, 21)]
+
+
 def test_manifest_findings_and_stripped_metadata():
     missing = ScanIssue("manifest-missing-file", "sh010.png: listed but not in the delivery", "manifest")
     mismatch = ScanIssue("manifest-hash-mismatch", "sh020.png: sha256 differs", "manifest")

@@ -25,6 +25,9 @@ FAIL_ON = ("blocker", "issue", "fyi", "never")
 MANIFEST_FINDINGS = ("manifest-missing-file", "manifest-hash-mismatch")
 MANIFEST_NAME = PACKAGE_MANIFEST_NAME
 DECLARED_UNKNOWN = "declared-approval-unknown"
+# More approvals matching nothing than this are reported as one summary finding naming the first few.
+UNMATCHED_LISTED = 20
+UNMATCHED_SAMPLE = 10
 # When several approvals touch one asset and none approves it, the most
 # decisive answer is reported: an explicit revocation outranks lapse of time,
 # which outranks a content or scope mismatch.
@@ -337,15 +340,20 @@ def _declared_findings(audits: Sequence[AssetAudit], policy: Policy) -> list[Fin
 
 def _unmatched_findings(approvals: Sequence[ApprovalLike], matched: set[str], policy: Policy,
                         today: date) -> list[Finding]:
-    out = []
+    """One finding per approval that matches nothing here; above ``UNMATCHED_LISTED``, one summary.
+
+    A studio ledger holds the approvals of a whole production, so most match
+    nothing in any one delivery: 100,000 one-line findings would bury the report.
+    """
     severity = policy.finding_severity("unmatched-approval")
-    for approval in approvals:
-        if approval.ref in matched or approval.status_on(today) in ("revoked", "superseded"):
-            continue
-        out.append(Finding("unmatched-approval", severity,
-                           f"approval {approval.ref} ({approval.title}) matches nothing in this delivery",
-                           approval=approval.ref))
-    return out
+    idle = [a for a in approvals if a.ref not in matched and a.status_on(today) not in ("revoked", "superseded")]
+    if len(idle) <= UNMATCHED_LISTED:
+        return [Finding("unmatched-approval", severity, f"approval {a.ref} ({a.title}) matches nothing in this "
+                        f"delivery", approval=a.ref) for a in idle]
+    refs = sorted(a.ref for a in idle)
+    return [Finding("unmatched-approval", severity,
+                    f"{len(refs)} approvals match nothing in this delivery: {', '.join(refs[:UNMATCHED_SAMPLE])} "
+                    f"and {len(refs) - UNMATCHED_SAMPLE} more (`provenance ledger list` lists every approval)")]
 
 
 def _unsigned_findings(approvals: Sequence[ApprovalLike], policy: Policy) -> list[Finding]:
