@@ -24,6 +24,7 @@ from .model import (
     parse_ref,
     parse_text,
 )
+from .normal import normal_grant
 
 EVENT_TYPES = ("init", "migrate", "grant", "amend", "revoke", "supersede")
 AMENDABLE = tuple(f for f in GRANT_FIELDS if f != "ref")
@@ -45,23 +46,27 @@ def event_hash(seq: int, ts: str, actor: str, event_type: str, ref: str, payload
     The signature columns (schema v2) join the material only when the event is
     signed, so every unsigned event, v1 ledgers' included, keeps its hash.
     """
-    fields: list[Any] = [seq, ts, actor, event_type, ref, payload_json, prev_hash]
-    if key_id or signed_at or signature:
-        fields += [key_id, signed_at, signature]
-    return hashlib.sha256(_canonical_fields(fields).encode("utf-8")).hexdigest()
+    signed = bool(key_id or signed_at or signature)
+    try:
+        # canonical(fields), spelled directly: verify hashes every event (100,000 in a
+        # studio ledger), and json.dumps with options builds a new encoder per call.
+        # _json_str is json's own string quoting and refuses anything but a str (TypeError).
+        if type(seq) is not int:
+            raise TypeError(seq)
+        text = _EVENT_TEXT % (seq, _json_str(ts), _json_str(actor), _json_str(event_type), _json_str(ref),
+                              _json_str(payload_json), _json_str(prev_hash))
+        if signed:
+            text = text[:-1] + "," + ",".join(["null" if v is None else _json_str(v)
+                                               for v in (key_id, signed_at, signature)]) + "]"
+    except TypeError:
+        fields: list[Any] = [seq, ts, actor, event_type, ref, payload_json, prev_hash]
+        if signed:
+            fields += [key_id, signed_at, signature]
+        text = canonical(fields)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _canonical_fields(fields: list[Any]) -> str:
-    """``canonical(fields)`` for the event's column values, written directly.
-
-    verify hashes every event (100,000 in a studio ledger), and json.dumps with
-    options builds a new encoder per call. An int followed by strings (or None)
-    is spelled here exactly as json.dumps spells it; anything else goes through
-    ``canonical`` itself.
-    """
-    if type(fields[0]) is not int or not all(v is None or type(v) is str for v in fields[1:]):
-        return canonical(fields)
-    return "[" + ",".join([repr(fields[0]), *("null" if v is None else _json_str(v) for v in fields[1:])]) + "]"
+_EVENT_TEXT = "[%d,%s,%s,%s,%s,%s,%s]"
 
 
 def grant_payload(approval: Approval) -> dict[str, Any]:
@@ -119,7 +124,9 @@ def apply_event(state: State, event_type: str, ref: str, payload: dict[str, Any]
         if clash is not None:
             raise LedgerError(f"approval {clash.ref} already exists; use `provenance ledger amend {clash.ref}` "
                               f"or pick a new reference")
-        return {ref.casefold(): build_approval(ref=ref, **payload)}
+        # A payload as the writer stores it is read directly (verify replays every grant);
+        # anything else is validated field by field. Both give the same Approval.
+        return {ref.casefold(): normal_grant(ref, payload) or build_approval(ref=ref, **payload)}
     current = _existing(state, ref)
     if event_type == "amend":
         _writable(current, "amended")
