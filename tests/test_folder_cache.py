@@ -71,3 +71,52 @@ def test_a_folder_with_fresh_files_is_not_kept(tmp_path: Path) -> None:
     _scan(root, tmp_path / "cache.sqlite3")
     _, second = _scan(root, tmp_path / "cache.sqlite3")
     assert second.misses == 30  # read again, file by file
+
+
+def test_a_plain_folder_is_found_from_its_raw_listing_under_the_key_a_paired_scan_stored(tmp_path: Path) -> None:
+    from provenance.scan import folder_cache
+    from provenance.scan.cache import sidecar_signature
+    from provenance.scan.walk import TreeWalk
+
+    root = _tree(tmp_path)
+    seen: dict[str, tuple[list, tuple[str, ...]]] = {}
+    tree = TreeWalk(root)
+    tree.reuse = lambda rel, raws, notes: seen.setdefault(rel, (list(raws), notes)) is None
+    paired = {batch[0][1].rel.rpartition("/")[0]: [entry for _, entry in batch] for batch in tree.directories()}
+    prefix = str(root) + "/"
+    assert "final/vfx/sh020" in seen  # 30 frames and nothing else: plain
+    for rel, (raws, notes) in seen.items():
+        assert folder_cache.plain_listing_key(raws, notes, "v", ("x/**",), prefix) == folder_cache.listing_key(
+            paired[rel], "v", ("x/**",), sidecar_signature, prefix)
+
+
+def test_a_folder_with_a_sidecar_or_clutter_is_never_taken_from_its_raw_listing(tmp_path: Path) -> None:
+    from provenance.scan.walk import TreeWalk
+
+    root = tmp_path / "d"
+    (root / "a").mkdir(parents=True)
+    (root / "b").mkdir()
+    (root / "c").mkdir()
+    png_file(root / "a" / "x.png")
+    (root / "a" / "x.png.xmp").write_text("<x/>")
+    png_file(root / "b" / "y.png")
+    (root / "b" / ".DS_Store").write_bytes(b"junk")
+    png_file(root / "c" / "z.png")
+    offered: list[str] = []
+    tree = TreeWalk(root)
+    tree.reuse = lambda rel, raws, notes: offered.append(rel) is None and rel == "c"
+    rels = [entry.rel for batch in tree.directories() for _, entry in batch]
+    assert offered == ["c"]  # and the root is never offered: it holds the policy and the manifest
+    assert rels == ["a/x.png", "b/y.png"]  # c was taken whole; the others paired as always
+    assert {s.path for s in tree.skipped} == {"a/x.png.xmp", "b/.DS_Store"}
+
+
+def test_a_touched_frame_in_a_plain_folder_is_read_again(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    cold, _ = _scan(root, tmp_path / "cache.sqlite3")
+    frame = root / "final" / "vfx" / "sh020" / "sh020_plate_v001.1020.png"
+    stat = frame.stat()
+    os.utime(frame, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000))  # same bytes, a new mtime
+    warm, second = _scan(root, tmp_path / "cache.sqlite3")
+    assert warm == cold
+    assert second.hits == 29 and second.misses == 1  # the folder's key changed: its frames looked up

@@ -32,7 +32,7 @@ from provenance.scan.walk import FileEntry
 if TYPE_CHECKING:
     from provenance.scan.roots import DeliveryRoot
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6  # 6: a folder's assets share one evidence table
 # A file modified within this long before it was read may be modified again
 # within the same mtime tick without its key changing (coarse timestamps: ext4
 # ~4 ms, FAT 2 s, some NAS 1 s). Such rows are stored but never trusted, so the
@@ -257,6 +257,12 @@ class ScanCache:
                 if listing == keys[folder]:
                     found[folder] = assets
         return found
+
+    def folder(self, root: str, folder: str, key: str) -> str | None:
+        """One folder's stored assets (text), when its listing key is still ``key``."""
+        row = self._db.execute("SELECT listing, assets FROM folder_state WHERE root = ? AND folder = ?",
+                               (root, folder)).fetchone()
+        return row[1] if row is not None and row[0] == key else None
 
     def store_folder(self, root: str, folder: str, listing: str, assets: str) -> None:
         self._folders.append((root, folder, listing, assets))

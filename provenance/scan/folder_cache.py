@@ -52,17 +52,39 @@ def listing_key(files: Sequence[FileEntry], version: str, no_grouping: Sequence[
     return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
 
 
+def plain_listing_key(files: Sequence[tuple[str, str, int, int, int, int]], notes: Sequence[str], version: str,
+                      no_grouping: Sequence[str], prefix: str) -> str:
+    """:func:`listing_key` of a folder of plain files, from the walk's raw listing.
+
+    Raw rows are ``(rel, abspath, size, mtime_ns, inode, ctime_ns)`` of files
+    that are each an asset unchanged: ASCII names (printed as they are), no
+    sidecars, at ``prefix + rel``, no ETag. The key is the same string, so a
+    folder stored by a scan that paired it is found by one that did not.
+    """
+    lines = [json.dumps([version, RULES_VERSION, list(no_grouping)])]
+    said = "|".join(notes)
+    lines += [f"{rel}\0{path == prefix + rel}\0{size}\0{mtime_ns}\0{inode}\0{ctime_ns}\0\0\0{said}"
+              for rel, path, size, mtime_ns, inode, ctime_ns in files]
+    return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def still(files: Sequence[FileEntry], started_ns: int, racy_ns: int) -> bool:
     """Every file unchanged for a while before the scan began (or identified by an ETag)."""
     return all(e.etag or e.mtime_ns < started_ns - racy_ns for e in files)
 
 
 def encode(assets: Sequence[AssetResult]) -> str:
-    return json.dumps([_asset(a) for a in assets], separators=(",", ":"), ensure_ascii=False)
+    # Each distinct piece of evidence once, referred to by index: a folder of frames repeats the
+    # same evidence in every asset and segment, and decoding it once per use was most of a warm rescan.
+    table: dict[Evidence, int] = {}
+    records = [_asset(a, table) for a in assets]
+    return json.dumps({"E": [e.to_dict() for e in table], "A": records}, separators=(",", ":"), ensure_ascii=False)
 
 
 def decode(text: str) -> list[AssetResult]:
-    return [_unasset(d) for d in json.loads(text)]
+    data = json.loads(text)
+    evidence = [Evidence.from_dict(e) for e in data["E"]]
+    return [_unasset(d, evidence) for d in data["A"]]
 
 
 def _members(members: Sequence[str]) -> Any:
@@ -90,30 +112,30 @@ def _unverdict(d: list[Any]) -> Verdict:
     return Verdict(VerdictKind(d[0]), d[1], tuple(d[2]))
 
 
-def _asset(a: AssetResult) -> dict[str, Any]:
+def _asset(a: AssetResult, table: dict[Evidence, int]) -> dict[str, Any]:
     x = a.asset
     return {
         "a": [x.path, str(x.kind), x.size, x.media_type, x.frames, x.missing_frames, _members(x.members)],
         "v": _verdict(a.verdict),
-        "e": [e.to_dict() for e in a.evidence],
+        "e": [table.setdefault(e, len(table)) for e in a.evidence],
         "c": a.c2pa.to_dict(),
         "r": [e.to_dict() for e in a.errors],
-        "s": [[s.frames, _verdict(s.verdict), [e.to_dict() for e in s.evidence], list(s.c2pa_states)]
+        "s": [[s.frames, _verdict(s.verdict), [table.setdefault(e, len(table)) for e in s.evidence], list(s.c2pa_states)]
               for s in a.segments],
         "h": a.sha256,
         "n": list(a.notes),
     }
 
 
-def _unasset(d: dict[str, Any]) -> AssetResult:
+def _unasset(d: dict[str, Any], evidence: list[Evidence]) -> AssetResult:
     path, kind, size, media_type, frames, missing, members = d["a"]
     return AssetResult(
         asset=Asset(path, AssetKind(kind), size, media_type, frames, missing, _unmembers(members)),
         verdict=_unverdict(d["v"]),
-        evidence=tuple(Evidence.from_dict(e) for e in d["e"]),
+        evidence=tuple(evidence[i] for i in d["e"]),
         c2pa=C2paStatus.from_dict(d["c"]),
         errors=tuple(ScanIssue.from_dict(e) for e in d["r"]),
-        segments=tuple(Segment(s[0], _unverdict(s[1]), tuple(Evidence.from_dict(e) for e in s[2]), tuple(s[3]))
+        segments=tuple(Segment(s[0], _unverdict(s[1]), tuple(evidence[i] for i in s[2]), tuple(s[3]))
                        for s in d["s"]),
         sha256=d["h"],
         notes=tuple(d["n"]),

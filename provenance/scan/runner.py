@@ -209,10 +209,32 @@ def scan_tree(
 
     def _listing_keys(folders: list[list[FileEntry]]) -> dict[str, str]:
         assert cache is not None
-        return {_folder_of(files): folder_cache.listing_key(files, version, settings.no_grouping,
-                                                            cache.sidecar_signature, unmoved)
-                for files in folders
-                if files and folder_cache.still(files, cache.started_ns, RACY_NS)}
+        keys = {}
+        for files in folders:
+            if files and folder_cache.still(files, cache.started_ns, RACY_NS):
+                folder = _folder_of(files)
+                keys[folder] = known_keys.pop(folder, None) or folder_cache.listing_key(
+                    files, version, settings.no_grouping, cache.sidecar_signature, unmoved)
+        return keys
+
+    known_keys: dict[str, str] = {}  # keys reuse() computed for folders it did not find
+
+    def reuse(folder: str, raws: list[tuple[str, str, int, int, int, int]], notes: tuple[str, ...]) -> bool:
+        """A plain folder's assets straight from the folder cache, before the walk pairs its files."""
+        if cache is None or not whole_folders() or not raws:
+            return False
+        if not all(raw[3] < cache.started_ns - RACY_NS for raw in raws):
+            return False
+        key = folder_cache.plain_listing_key(raws, notes, version, settings.no_grouping, unmoved)
+        text = cache.folder(root_key, folder, key)
+        if text is None:
+            known_keys[folder] = key
+            return False
+        assets.extend(folder_cache.decode(text))
+        counts[0] += len(raws)
+        counts[1] += len(raws)
+        report(counts[0], -1)
+        return True
 
     def _take_folder(files: list[FileEntry], kept: dict[str, str]) -> bool:
         text = kept.get(_folder_of(files))
@@ -223,6 +245,8 @@ def scan_tree(
         _note_real_paths(files)
         return True
 
+    if hasattr(tree, "reuse"):
+        tree.reuse = reuse
     report(0, -1)
     with TaskStream(config, settings.jobs, settings.executor, reader, session=session,
                     scheduler=settings.scheduler, on_counts=on_counts) as stream:

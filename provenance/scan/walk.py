@@ -12,7 +12,7 @@ import errno
 import logging
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from provenance.models import ScanIssue, Skipped
@@ -115,6 +115,7 @@ class TreeWalk:
         except OSError as exc:
             raise FileNotFoundError(f"cannot read the delivery folder {self.root}: {exc.strerror}") from exc
         self._visited: set[tuple[int, int]] = {(st.st_dev, st.st_ino)}
+        self._unmoved = self.root if self.root.endswith("/") else self.root + "/"
         self._init_results()
 
     def _init_results(self) -> None:
@@ -125,6 +126,10 @@ class TreeWalk:
         self._collisions: list[tuple[tuple[str, ...], ScanIssue]] = []
         self.package_manifest: str | None = None
         self.policy_file: str | None = None
+        # Set by a scan with a folder cache: called with (folder rel, its files, their notes) for a
+        # folder below the root whose files are all plain assets (no sidecars, clutter, odd names or
+        # moved paths); True means the scan took the folder's assets whole, so it is not paired.
+        self.reuse: Callable[[str, list[_Raw], tuple[str, ...]], bool] | None = None
 
     @property
     def skipped(self) -> tuple[Skipped, ...]:
@@ -189,7 +194,11 @@ class TreeWalk:
             return
         finally:
             os.close(dir_fd)
-        paired = self._pair(files, root=not rel, notes=() if quiet else (FOLDER_FALLBACK_NOTE,))
+        notes = () if quiet else (FOLDER_FALLBACK_NOTE,)
+        reuse = self.reuse
+        if rel and files and reuse is not None and _plain(files, self._unmoved) and reuse(rel, files, notes):
+            files = []  # its assets came from the folder cache: nothing to pair or to read
+        paired = self._pair(files, root=not rel, notes=notes)
         del files
         if paired:
             yield paired
@@ -343,6 +352,16 @@ class TreeWalk:
             out.append((rel, FileEntry(display_name(rel), path, size, mtime_ns, inode,
                                        tuple(sorted(attached)) if attached else (), ctime_ns, notes)))
         return out
+
+
+def _plain(files: list[_Raw], unmoved: str) -> bool:
+    """Every file an asset as it is: pairing would attach, skip or rename nothing."""
+    for rel, path, *_ in files:
+        name = rel.rpartition("/")[2]
+        if (not rel.isascii() or "\\" in rel or path != unmoved + rel or name in _CLUTTER
+                or name.startswith("._") or rel.lower().endswith(SIDECAR_SUFFIXES)):
+            return False
+    return True
 
 
 def _split(rel: str) -> tuple[str, str]:
