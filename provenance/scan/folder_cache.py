@@ -108,8 +108,12 @@ def _verdict(v: Verdict) -> list[Any]:
     return [str(v.kind), v.reason, list(v.generators)]
 
 
+_VERDICT_KINDS = {str(kind): kind for kind in VerdictKind}  # a dict look-up: Enum(value) is slow
+_ASSET_KINDS = {str(kind): kind for kind in AssetKind}
+
+
 def _unverdict(d: list[Any]) -> Verdict:
-    return Verdict(VerdictKind(d[0]), d[1], tuple(d[2]))
+    return Verdict(_VERDICT_KINDS[d[0]], d[1], tuple(d[2]))
 
 
 def _asset(a: AssetResult, table: dict[Evidence, int]) -> dict[str, Any]:
@@ -130,7 +134,7 @@ def _asset(a: AssetResult, table: dict[Evidence, int]) -> dict[str, Any]:
 def _unasset(d: dict[str, Any], evidence: list[Evidence]) -> AssetResult:
     path, kind, size, media_type, frames, missing, members = d["a"]
     return AssetResult(
-        asset=Asset(path, AssetKind(kind), size, media_type, frames, missing, _unmembers(members)),
+        asset=Asset(path, _ASSET_KINDS[kind], size, media_type, frames, missing, _unmembers(members)),
         verdict=_unverdict(d["v"]),
         evidence=tuple(evidence[i] for i in d["e"]),
         c2pa=C2paStatus.from_dict(d["c"]),
