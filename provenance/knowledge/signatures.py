@@ -343,10 +343,37 @@ def _dst_evidence(scanner: str, fld: Field) -> Evidence | None:
     return Evidence(scanner, fld.location, f"{term}: {meaning}", signal, DECL)
 
 
-def _rule_evidence(scanner: str, fld: Field, present: Sequence[str], values: dict[str, str]) -> Evidence | None:
-    for rule in _rules_for(fld.location):
-        if rule.value is not None and not rule.value.search(fld.value):
+# Values up to this long have their matching rules remembered (~16k of them: a few MB at most).
+MAX_CACHED_VALUE_CHARS = 256
+
+
+@functools.lru_cache(maxsize=16384)
+def _value_rules(location: str, value: str) -> tuple[Rule, ...]:
+    # The same (location, value) pairs repeat on every frame of a sequence and every
+    # file of one tool ("exr:software" = "Nuke 14.0v5"), and a software field meets
+    # ~40 rules, each a regex search: remember which rules the value satisfies.
+    return _rules_matching(location, value)
+
+
+def _rules_matching(location: str, value: str) -> tuple[Rule, ...]:
+    """The rules for ``location`` whose value pattern ``value`` meets, in table order.
+
+    The list stops at the first rule without ``requires``: nothing after it can win.
+    """
+    out = []
+    for rule in _rules_for(location):
+        if rule.value is not None and not rule.value.search(value):
             continue
+        out.append(rule)
+        if not rule.requires:
+            break
+    return tuple(out)
+
+
+def _rule_evidence(scanner: str, fld: Field, present: Sequence[str], values: dict[str, str]) -> Evidence | None:
+    rules = (_value_rules(fld.location, fld.value) if len(fld.value) <= MAX_CACHED_VALUE_CHARS
+             else _rules_matching(fld.location, fld.value))
+    for rule in rules:
         if rule.requires and not all(
             any(_matches(loc, (req,)) for loc in present if loc != fld.location) for req in rule.requires
         ):
