@@ -94,7 +94,9 @@ def trim(value: object, limit: int = MAX_VALUE_CHARS) -> str:
         text = value[: limit * 4].decode("utf-8", "replace")
     else:
         text = str(value)
-    text = "".join(ch if ch.isprintable() or ch in "\n\t" else "\ufffd" for ch in text[: limit + 1])
+    text = text[: limit + 1]
+    if not text.isprintable():  # the per-character pass only for the rare value that needs it
+        text = "".join(ch if ch.isprintable() or ch in "\n\t" else "\ufffd" for ch in text)
     if len(text) > limit:
         return text[:limit] + "…"
     return text
@@ -137,8 +139,11 @@ class Evidence:
         )
 
     @property
-    def sort_key(self) -> tuple[int, str, str, str]:
-        return (CONFIDENCE_RANK[self.confidence], self.scanner, self.location, self.value)
+    def sort_key(self) -> tuple[int, str, str, str, str, str]:
+        # Signal and generator too: two frames of a sequence can say different things in the
+        # same field, and a tie would leave their order to set iteration (the hash seed).
+        return (CONFIDENCE_RANK[self.confidence], self.scanner, self.location, self.value, self.signal,
+                self.generator or "")
 
 
 @dataclass(frozen=True, slots=True)
