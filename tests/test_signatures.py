@@ -133,3 +133,16 @@ def test_variant_rules(fields: list[tuple[str, str]], kind: str, generator: str)
 def test_variant_rules_never_ai(fields: list[tuple[str, str]]) -> None:
     v = verdict(*fields)
     assert not v.kind.is_ai, v.reason
+
+
+def test_a_remembered_value_still_needs_its_companion_field() -> None:
+    # The rules a value meets are remembered per (location, value); whether a rule's
+    # required companion field is present must still be decided per file.
+    source = ("png:tEXt:Source", "Stable Diffusion XL C1E1DE52")
+    alone = match_fields("test", [Field(*source)])
+    paired = match_fields("test", [Field(*source), Field("png:tEXt:Software", "NovelAI")])
+    alone_again = match_fields("test", [Field(*source)])
+    assert [e.generator for e in paired if e.location == source[0]] == ["NovelAI"]
+    assert [e.generator for e in alone if e.location == source[0]] == [e.generator for e in alone_again
+                                                                       if e.location == source[0]]
+    assert "NovelAI" not in {e.generator for e in alone}

@@ -100,3 +100,12 @@ def test_the_tagger_prints_the_c2pa_actions_it_really_wrote(tmp_path):
                      if "softwareAgent" in a)
         assert agent["name"] == "Adobe Firefly" and not agent.get("version")
     assert printed == {"fresh.png": "c2pa.created", "signed.png": "c2pa.opened + c2pa.edited"}
+
+
+def test_evidence_order_breaks_ties_on_signal_and_generator() -> None:
+    # Two frames of a sequence can read one field differently; their order must not
+    # follow set iteration, which changes with the hash seed.
+    a = Evidence("png", "png:tEXt:Comment", "x", Signal.GENERATED, Confidence.TOOL_RECORD, "NovelAI")
+    b = Evidence("png", "png:tEXt:Comment", "x", Signal.GENERATED, Confidence.TOOL_RECORD, "Stable Diffusion")
+    c = Evidence("png", "png:tEXt:Comment", "x", Signal.INFO, Confidence.TOOL_RECORD)
+    assert sorted([a, b, c], key=lambda e: e.sort_key) == sorted([c, b, a], key=lambda e: e.sort_key) == [a, b, c]
