@@ -8,12 +8,11 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provenance import __version__
 from provenance.scan import folder_cache
 from provenance.scan.cache import RACY_NS, ScanCache, cacheable, scan_version, sidecar_signature
-from provenance.scan.manifest import ManifestCheck, ManifestChecker, load_manifest
 from provenance.scan.executors import Counts, Session, TaskStream, WorkerConfig
 from provenance.scan.roots import DeliveryRoot, parse_root
 from provenance.models import (
@@ -36,6 +35,9 @@ from provenance.source import ScanOptions
 from provenance.knowledge.trust import in_use as trust_in_use
 from provenance.knowledge.verdict import decide
 from provenance.scan.walk import FileEntry, TreeWalk
+
+if TYPE_CHECKING:
+    from provenance.scan.manifest import ManifestChecker
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +274,11 @@ def scan_tree(
     if not manifest_loaded and tree.package_manifest is not None:
         manifest = _load_manifest(tree.package_manifest, where)
     skipped = tree.skipped
-    check = manifest.finish({s.path: s.reason for s in skipped}) if manifest is not None else ManifestCheck()
+    if manifest is not None:
+        check = manifest.finish({s.path: s.reason for s in skipped})
+        problems, findings = check.problems, check.findings
+    else:
+        problems, findings = (), ()
     assets.sort(key=lambda a: a.path)
     return ScanReport(
         # Absolute, so `provenance report` finds the files again from any working directory.
@@ -281,8 +287,8 @@ def scan_tree(
         skipped=skipped,
         scanners=registry.info(),
         tool_version=__version__,
-        problems=tree.problems + check.problems,
-        findings=check.findings,
+        problems=tree.problems + tuple(problems),
+        findings=tuple(findings),
         trust=trust_in_use(settings.options.default_trust, settings.options.trust_anchors_pem),
         real_paths=real_paths,
     )
@@ -293,6 +299,9 @@ def _folder_of(files: Sequence[FileEntry]) -> str:
 
 
 def _load_manifest(path: str, where: DeliveryRoot) -> ManifestChecker:
+    # Imported here: most deliveries have no package manifest, and a warm rescan skips its import.
+    from provenance.scan.manifest import ManifestChecker, load_manifest
+
     if not where.remote:
         return ManifestChecker(load_manifest(path))
     return ManifestChecker(load_manifest(path, read=where.storage.read_small), hasher=where.storage.sha256)
