@@ -9,6 +9,7 @@ tree itself.
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -157,3 +158,45 @@ def payload(source: ByteSource, box: Box, skip: int = 0) -> bytes:
     if length > MAX_PAYLOAD:
         raise InputError("bmff-too-large", f"{box.name!r} box at offset {box.offset} claims {length} bytes")
     return source.read_at(box.start + skip, length)
+
+
+# Top-level boxes that hold media samples or padding, never a file's own metadata.
+MEDIA_BOXES = frozenset({b"mdat", b"free", b"skip", b"wide", b"moof", b"mfra", b"sidx", b"ssix", b"styp",
+                         b"emsg", b"prft", b"pdin"})
+_BOX_TYPE = re.compile(rb"[\x20-\x7e\xa9]{4}")
+
+
+def metadata_boxes(source: ByteSource, scanner: str) -> list[Box]:
+    """The boxes that can hold a file's metadata, in file order, without reading any payload.
+
+    Every top-level box but media data and padding; inside ``moov``, every
+    child but the tracks, and of each track only its ``udta``, ``meta`` and
+    ``uuid`` boxes (the sample tables of a two-hour film run to megabytes).
+    A camera original of any size therefore costs a few box headers plus its
+    metadata. Raises ``InputError`` when the box structure is broken, so a
+    caller can fall back to a byte search.
+    """
+    walk = _Walk(source, scanner)
+    out: list[Box] = []
+    for box in _checked(walk.boxes(0, source.size, 0)):
+        if box.type in MEDIA_BOXES:
+            continue
+        if box.type != b"moov":
+            out.append(box)
+            continue
+        for child in _checked(walk.boxes(box.start, box.end, 1)):
+            if child.type != b"trak":
+                out.append(child)
+                continue
+            out.extend(g for g in _checked(walk.boxes(child.start, child.end, 2))
+                       if g.type in (b"udta", b"meta", b"uuid"))
+    if walk.issues:
+        raise InputError(walk.issues[0].code, walk.issues[0].message)
+    return out
+
+
+def _checked(boxes: Iterator[Box]) -> Iterator[Box]:
+    for box in boxes:
+        if not _BOX_TYPE.fullmatch(box.type):
+            raise InputError("bmff-malformed", f"box type {box.type!r} at offset {box.offset} is not a box name")
+        yield box

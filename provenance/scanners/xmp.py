@@ -2,9 +2,8 @@
 
 Walkable containers are read where the packet really is (JPEG APP1 with
 Extended XMP reassembly, PNG iTXt, WebP ``XMP `` chunk, TIFF tag 700, PSD
-resource 1060, HEIF/AVIF ``mime`` items, JPEG XL ``xml `` boxes), so a packet
-several MB into a file is still found. Anything
-else gets a bounded byte search of the first ``HEAD_SEARCH`` and last
+resource 1060, HEIF/AVIF ``mime`` items, JPEG XL ``xml `` boxes, the metadata boxes
+of MP4/MOV/M4A), so a packet several MB into a file is still found. Anything else gets a bounded byte search of the first ``HEAD_SEARCH`` and last
 ``TAIL_SEARCH`` bytes. Fields are ``xmp:<prefix>:<name>`` (sidecar:
 ``xmp:sidecar:<prefix>:<name>``).
 """
@@ -18,6 +17,7 @@ from provenance.models import ScanIssue, ScannerResult
 from provenance.knowledge.signatures import Field, match_fields
 from provenance.source import ByteSource, ScanInput
 
+from provenance.scanners import _bmff
 from provenance.scanners._heif import metadata_items
 from provenance.scanners._jpeg import iter_app_segments
 from provenance.scanners._jxl import metadata_boxes
@@ -32,12 +32,13 @@ TAIL_SEARCH = 1024 * 1024
 _STD_XMP = b"http://ns.adobe.com/xap/1.0/\0"
 _EXT_XMP = b"http://ns.adobe.com/xmp/extension/\0"
 _PSD_XMP_RESOURCE = 1060
+_XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")  # Adobe's XMP box in ISO BMFF
 MAX_PSD_RESOURCES = 4096
 
 
 class XmpScanner:
     id = "xmp"
-    version = "2"
+    version = "3"
 
     def accepts(self, media_type: str) -> bool:
         # XMP can ride in any container; the fallback search is bounded.
@@ -82,6 +83,9 @@ class XmpScanner:
             "image/heif": _heif_packets,
             "image/avif": _heif_packets,
             "image/jxl": _jxl_packets,
+            "video/mp4": _bmff_packets,
+            "video/quicktime": _bmff_packets,
+            "audio/mp4": _bmff_packets,
         }
         walker = walkers.get(item.media_type)
         if item.media_type in HEADER_ONLY:
@@ -155,6 +159,24 @@ def _heif_packets(source: ByteSource, out: list[bytes]) -> None:
 
 def _jxl_packets(source: ByteSource, out: list[bytes]) -> None:
     out.extend(data for _, data in metadata_boxes(source, XmpScanner.id, frozenset({b"xml "})))
+
+
+def _bmff_packets(source: ByteSource, out: list[bytes]) -> None:
+    """MP4/MOV/M4A: the packet wherever the metadata boxes keep it (Adobe's XMP ``uuid`` box,
+    QuickTime's ``moov/udta/XMP_``, a ``meta`` box), never the media data: a 5 GB camera
+    original costs its box headers and metadata, not a 5 MiB search window."""
+    budget = HEAD_SEARCH
+    for box in _bmff.metadata_boxes(source, XmpScanner.id):
+        if box.type == b"uuid" and source.read_at(box.start, 16) == _XMP_UUID:
+            length = box.size - box.header - 16
+            if 0 < length <= MAX_PACKET:
+                out.append(source.read_at(box.start + 16, length))
+            continue
+        if budget <= 0:
+            break
+        data = source.read_at(box.offset, min(box.size, budget))
+        budget -= len(data)
+        out.extend(find_packets(data))
 
 
 def _tiff_packets(source: ByteSource, out: list[bytes]) -> None:

@@ -195,3 +195,44 @@ def test_frame_formats_are_searched_in_their_header_only() -> None:
     assert in_header["xmp:Iptc4xmpExt:DigitalSourceType"].signal is Signal.GENERATED
     deep = scan(b"v/1\x01\x02\x00\x00\x00" + b"\x00" * HEAD_BYTES + GEMINI, "image/x-exr")
     assert not deep.evidence
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+_FTYP = _box(b"ftyp", b"isom\0\0\2\0isommp41")
+_XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
+
+
+def _counted_scan(data: bytes, media_type: str = "video/mp4") -> tuple[dict, int]:
+    source = ByteSource.from_bytes(data)
+    result = XmpScanner().scan(ScanInput("t", media_type, source))
+    return found(result), source.counts.ranged
+
+
+def test_mp4_xmp_uuid_box_behind_a_large_mdat_is_found_from_box_headers() -> None:
+    data = _FTYP + _box(b"mdat", b"\0" * (12 * 1024 * 1024)) + _box(b"uuid", _XMP_UUID + GEMINI)
+    fields, read = _counted_scan(data)
+    assert fields["xmp:photoshop:Credit"].signal is Signal.GENERATED
+    assert read < 256 * 1024  # box headers and the packet, not the 12 MiB of media
+
+
+def test_quicktime_udta_xmp_between_the_old_search_windows_is_found() -> None:
+    # A 5 MiB free box first puts moov/udta/XMP_ past the head window and before the tail window.
+    moov = _box(b"moov", _box(b"mvhd", b"\0" * 100) + _box(b"trak", _box(b"mdia", b"\0" * 64))
+                + _box(b"udta", _box(b"XMP_", GEMINI)))
+    data = _FTYP + _box(b"free", b"\0" * (5 * 1024 * 1024)) + moov + _box(b"mdat", b"\0" * (2 * 1024 * 1024))
+    fields, read = _counted_scan(data, "video/quicktime")
+    assert "xmp:photoshop:Credit" in fields
+    assert read < 256 * 1024
+
+
+def test_a_packet_inside_media_data_is_not_the_files_metadata() -> None:
+    data = _FTYP + _box(b"moov", _box(b"mvhd", b"\0" * 100)) + _box(b"mdat", b"\0" * 64 + GEMINI + b"\0" * 64)
+    assert found(scan(data, "video/mp4")) == {}
+
+
+def test_a_broken_box_structure_falls_back_to_the_byte_search() -> None:
+    data = _FTYP + struct.pack(">I4s", 16, b"\x01\x02\x03\x04") + b"\0" * 8 + GEMINI
+    assert "xmp:photoshop:Credit" in found(scan(data, "video/mp4"))
