@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ def read_timeline(path: Path, rate: Fraction) -> tuple[Any, str]:
 
     ``rate`` is the EDL rate (EDLs carry none); other formats carry their own.
     The file is read once, through ``O_NOATIME`` where allowed (a timeline may
-    sit inside the delivery); only the AAF plug-in opens the path itself.
+    sit inside the delivery); the AAF plug-in, which opens a path itself, gets a private copy.
     """
     otio = _otio()
     try:
@@ -98,7 +99,12 @@ def _read(otio: Any, path: Path, data: bytes, fmt: str, rate: Fraction) -> Any:
         text = _text(path, data)
         return _adapter_call(otio, path, fmt, lambda: otio.adapters.read_from_string(text, fmt))
     _need_plugin(otio, fmt)
-    return _adapter_call(otio, path, fmt, lambda: otio.adapters.read_from_file(str(path), fmt))
+    # The AAF plug-in (pyaaf2) opens a path itself, and that open would move the atime of an AAF
+    # that ships inside the delivery. It reads our own copy of the bytes already read instead.
+    with tempfile.TemporaryDirectory(prefix="provenance-aaf-") as private:
+        copy = Path(private) / "timeline.aaf"
+        copy.write_bytes(data)
+        return _adapter_call(otio, path, fmt, lambda: otio.adapters.read_from_file(str(copy), fmt))
 
 
 def _text(path: Path, data: bytes) -> str:
