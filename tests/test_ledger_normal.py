@@ -68,6 +68,7 @@ def test_a_shortcut_answer_is_always_build_approvals_answer(ref, changes, drop, 
     fast = normal_grant(ref, payload)
     if fast is not None:
         assert fast == _build(ref, payload)
+        assert vars(fast) == vars(_build(ref, payload))  # every field, those eq ignores included
         assert grant_payload(fast) == payload  # only a payload already in normal form is answered
     elif not changes and not drop and not extra and ref == "NF-1":
         raise AssertionError("the writer's own payload must take the shortcut")
@@ -93,6 +94,9 @@ def test_every_payload_the_writer_stores_takes_the_shortcut():
         approval = build_approval(ref="NF-1", **payload)
         written = grant_payload(approval)
         assert normal_grant("NF-1", written) == approval
+        assert vars(normal_grant("NF-1", written)) == vars(approval)
+        assert repr(normal_grant("NF-1", written)) == repr(approval)
+        assert normal_grant("NF-1", written).evolve(revoked=True) == approval.evolve(revoked=True)
         assert apply_event({}, "grant", "NF-1", written) == {"nf-1": approval}
 
 

@@ -91,7 +91,7 @@ def verify_ledger(db: Any, expect_head: str | None = None, *, checkpoint: str | 
                         f"recorded before the checkpoint were removed")
     if len(problems) > MAX_PROBLEMS:
         problems[MAX_PROBLEMS:] = [f"... and {len(problems) - MAX_PROBLEMS} more problems"]
-    trust = {state[key].ref: value for key, value in replay.trust.items() if key in state}
+    trust = {a.ref: replay.trust.get(key, "unsigned") for key, a in state.items()}
     replayed = tuple(sorted(state.values(), key=lambda a: a.ref))
     return VerifyResult(not problems, count, head, tuple(problems), replay.summary(), trust, replayed)
 
@@ -141,17 +141,15 @@ class _Replay:
     def __init__(self, approvers: Mapping[str, Approver]) -> None:
         self.approvers = approvers
         self.by_status: dict[str, list[int]] = {}
-        self.trust: dict[str, str] = {}  # ref key -> worth of its grant and amends
+        self.trust: dict[str, str] = {}  # ref key -> worth of its grant and amends; absent: unsigned
 
     def summary(self) -> tuple[tuple[str, str], ...]:
         return tuple((k, _ranges(v)) for k, v in sorted(self.by_status.items()))
 
-    def judge(self, seq: int, event_type: str, ref: str, payload: dict[str, Any], signed: Signed | None,
+    def judge(self, seq: int, event_type: str, ref: str, payload: dict[str, Any], signed: Signed,
               state: State, problems: list[str]) -> None:
-        if signed is not None:
-            worth = judge_after(event_type, ref, payload, signed, self.approvers, state.get(ref.casefold()))
-        else:
-            worth = "unsigned"  # what judge() says of an event without a signature, without its lookups
+        """What a signed event's signature is worth (run() handles unsigned events itself)."""
+        worth = judge_after(event_type, ref, payload, signed, self.approvers, state.get(ref.casefold()))
         if worth != "valid":
             self.by_status.setdefault(worth, []).append(seq)
         if worth == "bad-signature":
@@ -168,6 +166,7 @@ class _Replay:
         last_seq: dict[str, int] = {}
         meta: dict[str, str] = {}
         head_seen = False
+        unsigned: list[int] = []
         expected, prev_hash, count = 1, "", 0
         signed_columns = set(schema.SIGNATURE_COLUMNS) <= db.columns(schema.EVENTS)
         extra = ", ".join(schema.SIGNATURE_COLUMNS) if signed_columns else "NULL, NULL, NULL"
@@ -218,8 +217,14 @@ class _Replay:
             for key, approval in changed.items():
                 state[key] = approval
                 last_seq[key] = seq
-            self.judge(seq, event_type, ref, payload, Signed(key_id, signed_at, sig) if sig else None, state,
-                       problems)
+            if sig:
+                self.judge(seq, event_type, ref, payload, Signed(key_id, signed_at, sig), state, problems)
+            else:  # judge()'s answer for an event without a signature, without a call per event
+                unsigned.append(seq)
+                if event_type == "amend" and self.trust.get(ref.casefold()) == "valid":
+                    del self.trust[ref.casefold()]  # an unsigned amend taints what a signed grant approved
+        if unsigned:
+            self.by_status["unsigned"] = unsigned
         return count, prev_hash, head_seen, state, last_seq, meta
 
 
