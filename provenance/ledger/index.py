@@ -44,7 +44,7 @@ class ApprovalIndex:
         self._compiled: dict[str, re.Pattern[str]] = {}
         for number, approval in enumerate(self.approvals):
             scopes = getattr(approval, "scopes", None)
-            if scopes is None or any(scope.kind not in _INDEXED for scope in scopes):
+            if scopes is None or not _INDEXED.issuperset([scope.kind for scope in scopes]):
                 self._others.append(number)
                 continue
             for scope in scopes:
@@ -53,26 +53,27 @@ class ApprovalIndex:
                     self._pinned.add(number)
                 elif scope.kind == "c2pa-instance":
                     self._iid.setdefault(scope.value, []).append(number)
-                elif scope.kind == "path":
+                else:
                     self._add_glob(normalise_path(scope.value), number)
 
     def __len__(self) -> int:
         return len(self.approvals)
 
     def _add_glob(self, glob: str, number: int) -> None:
+        found = _META.search(glob)
+        literal = glob[:found.start()] if found else glob
+        # The folders named in full before the first wildcard; the last part names files,
+        # and a literal one still needs the full test.
+        *folders, start = literal.split("/")
         node = self._root
-        parts = glob.split("/")
-        depth = 0
-        for part in parts[:-1]:  # the last part names files; a literal one still needs the full test
-            if _META.search(part):
-                break
-            node = node.children.setdefault(part, _Node())
-            depth += 1
-        # What the rest of a path must start with (up to the first wildcard): a cheap
-        # test that spares most globs in a busy folder their regular expression.
-        rest = "/".join(parts[depth:])
-        found = _META.search(rest)
-        node.globs.append((rest[:found.start()] if found else rest, glob, number))
+        for part in folders:
+            child = node.children.get(part)
+            if child is None:
+                child = node.children[part] = _Node()
+            node = child
+        # ``start``: what the rest of a path must start with (up to the first wildcard), a
+        # cheap test that spares most globs in a busy folder their regular expression.
+        node.globs.append((start, glob, number))
 
     def _glob_hits(self, path: str) -> set[int]:
         hits: set[int] = set()
