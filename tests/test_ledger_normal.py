@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime
+import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provenance.ledger.chain import apply_event, grant_payload
+from provenance.ledger import schema
+from provenance.ledger.chain import apply_event, approval_row, canonical, direct_approval, grant_payload
 from provenance.ledger.errors import LedgerError
 from provenance.ledger.model import build_approval
-from provenance.ledger.normal import normal_grant
+from provenance.ledger.normal import grant_from_row, normal_grant
 
 SHA = "ab" * 32
 WRITTEN = {
@@ -108,3 +110,50 @@ def test_what_the_writer_would_normalise_or_refuse_is_left_to_build_approval():
         assert normal_grant("NF-1", {**WRITTEN, **change}) is None, change
     assert normal_grant("NF 1", WRITTEN) is None
     assert normal_grant("NF-1", {**WRITTEN, "surprise": 1}) is None
+
+
+def _row(approval, seq=7):
+    return tuple(approval_row(approval, seq)[c] for c in schema.APPROVAL_COLUMNS)
+
+
+ROW_EDITS = st.sampled_from(schema.APPROVAL_COLUMNS[:16])
+ROW_VALUES = st.one_of(TEXTS, st.sampled_from([
+    '[{"kind":"sha256","value":"' + SHA + '"}]', '[{"kind": "sha256", "value": "' + SHA + '"}]',
+    '[{"kind":"sha256","value":"' + SHA.upper() + '"}]', '[{"kind":"path","value":"a\\u002fb.exr"}]',
+    '[{"kind":"path","value":"a/b.exr"}] ', '[{"kind":"path","value":"a/b.exr"}],"x":1', '[]', '[1]', 'null',
+    '["final-deliverable"]', '["union-role","final-deliverable"]', '["final-deliverable"] ', '{"a":1}',
+    "2026-01-02", "2026-12-31", "final", 0, 1, "0"]))
+PAYLOAD_EDITS = st.sampled_from([("", ""), ('"approver":"', '"approver": "'), ('"use":"final"', '"use":"fin\\u0061l"'),
+                                 ('"title":null', '"title":"x"'), (',"valid_until":null}', ',"valid_until":null,"x":1}'),
+                                 ('{"approved_on"', '{"approved_on":"2026-01-01","approved_on"'),
+                                 ("sha256", "SHA256")])
+
+
+@settings(max_examples=500, deadline=None)
+@given(scopes=st.sampled_from([[{"kind": "sha256", "value": SHA}], [{"kind": "path", "value": 'a "q" \\ é/*.exr'}],
+                               WRITTEN["scopes"], [{"kind": "c2pa-instance", "value": "xmp:iid:\u2028"}]]),
+       title=st.sampled_from([None, 'T "q"', "日本\u2028"]), edits=st.lists(st.tuples(ROW_EDITS, ROW_VALUES), max_size=2),
+       payload_edit=PAYLOAD_EDITS, ref=st.sampled_from(["NF-1", "nf-1", "NF-2"]))
+def test_a_grant_read_through_its_row_is_what_the_full_replay_reads_and_the_row_holds_it(scopes, title, edits,
+                                                                                         payload_edit, ref):
+    approval = build_approval(ref="NF-1", **{**WRITTEN, "scopes": scopes, "title": title})
+    payload_json = canonical(grant_payload(approval)).replace(*payload_edit)
+    row = dict(zip(schema.APPROVAL_COLUMNS, _row(approval)))
+    for column, value in edits:
+        row[column] = value
+    fast = grant_from_row(tuple(row.values()), ref, payload_json)
+    if fast is None:
+        return
+    assert fast == _build(ref, json.loads(payload_json))  # what verify's full replay builds from the event
+    assert vars(fast) == vars(_build(ref, json.loads(payload_json)))
+    assert direct_approval(row) == fast  # and the row check would pass: the row holds that approval
+
+
+def test_the_writers_own_row_and_payload_take_the_short_way():
+    for payload in (WRITTEN, {**WRITTEN, "scopes": [{"kind": "sha256", "value": SHA}], "title": None},
+                    {**WRITTEN, "scopes": [{"kind": "path", "value": 'a "q" \\ é/*.exr'}]}):
+        approval = build_approval(ref="NF-1", **payload)
+        assert grant_from_row(_row(approval), "NF-1", canonical(grant_payload(approval))) == approval
+    approval = build_approval(ref="NF-1", **WRITTEN)
+    assert grant_from_row(_row(approval.evolve(revoked=True, revoked_reason="r")), "NF-1",
+                          canonical(grant_payload(approval))) is None  # the row moved on: the long way

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
+import re
+from json.encoder import encode_basestring as _json_str
 from typing import Any
 
 from .globs import parse_glob
@@ -35,36 +38,43 @@ _KEYS = frozenset(GRANT_FIELDS) - {"ref"}  # what grant_payload writes
 
 def normal_grant(ref: str, payload: dict[str, Any]) -> Approval | None:
     """``build_approval(ref=ref, **payload)`` when every value is already normal, else None."""
-    if type(ref) is not str or not _REF_RE.fullmatch(ref) or type(payload) is not dict or payload.keys() != _KEYS:
+    if type(payload) is not dict or payload.keys() != _KEYS:
         return None
-    approver, title, role, org, document, conditions = (payload["approver"], payload["title"], payload["role"],
-                                                        payload["org"], payload["document"], payload["conditions"])
-    if approver is None or not all(v is None or (type(v) is str and v and v.strip() == v)
-                                   for v in (approver, title, role, org, document, conditions)):
-        return None  # free text as parse_text leaves it: None, or a non-empty str without surrounding space
-    use = payload["use"]
+    return _normal(ref, payload["title"], _scope_pairs(payload["scopes"]), payload["categories"], payload["use"],
+                   payload["approver"], payload["role"], payload["org"], payload["approved_on"],
+                   payload["valid_until"], payload["document"], payload["document_sha256"], payload["conditions"])
+
+
+def _normal(ref: Any, title: Any, scopes: list[tuple[str, str]] | None, categories: Any, use: Any, approver: Any,
+            role: Any, org: Any, approved_on: Any, valid_until: Any, document: Any, digest: Any,
+            conditions: Any) -> Approval | None:
+    if type(ref) is not str or not _REF_RE.fullmatch(ref) or scopes is None:
+        return None
+    if type(approver) is not str or not approver or approver.strip() != approver:
+        return None
+    for text in (title, role, org, document, conditions):
+        if text is not None and (type(text) is not str or not text or text.strip() != text):
+            return None  # free text as parse_text leaves it: None, or a non-empty str without surrounding space
     if type(use) is not str or use not in USES:
         return None
-    start, end = payload["approved_on"], payload["valid_until"]
-    start = _parsed_day(start) if type(start) is str else None  # a ledger's days repeat: parsed once each
+    start = _parsed_day(approved_on) if type(approved_on) is str else None  # a ledger's days repeat: parsed once
+    end = valid_until
     if start is None or (end is not None and ((end := _parsed_day(end) if type(end) is str else None) is None
                                               or end < start)):
         return None
-    digest = payload["document_sha256"]
     if digest is not None and (type(digest) is not str or not _SHA_RE.fullmatch(digest) or document is None):
         return None
-    categories = payload["categories"]
     categories = _categories(tuple(categories)) if type(categories) is list else None
-    scopes = _scopes(payload["scopes"])
-    if categories is None or scopes is None:
+    normal_scopes = _scope_tuple(scopes)
+    if categories is None or normal_scopes is None:
         return None
     # The frozen dataclass's __init__ sets 17 fields one object.__setattr__ at a time (a third of
     # this function's time); filling __dict__ gives the same object (tests compare vars()).
     approval = _new(Approval)
-    approval.__dict__.update(ref=ref, title=title, scopes=scopes, categories=categories, use=use, approver=approver,
-                             role=role, org=org, approved_on=start, valid_until=end, document=document,
-                             document_sha256=digest, conditions=conditions, revoked=False, revoked_reason=None,
-                             superseded_by=None, signature=None)
+    approval.__dict__.update(ref=ref, title=title, scopes=normal_scopes, categories=categories, use=use,
+                             approver=approver, role=role, org=org, approved_on=start, valid_until=end,
+                             document=document, document_sha256=digest, conditions=conditions, revoked=False,
+                             revoked_reason=None, superseded_by=None, signature=None)
     return approval
 
 
@@ -97,22 +107,30 @@ def _categories(given: tuple[Any, ...]) -> tuple[str, ...] | None:
     return normal if normal == given else None
 
 
-def _scopes(value: Any) -> tuple[Scope, ...] | None:
-    if type(value) is not list or not value:
+def _scope_pairs(value: Any) -> list[tuple[str, str]] | None:
+    """(kind, value) of each scope of a decoded payload, or None unless each is exactly {kind, value} of text."""
+    if type(value) is not list:
         return None
-    out = []
-    previous: tuple[str, str] | None = None
+    pairs = []
     for item in value:
         if type(item) is not dict or len(item) != 2:
             return None
         kind, text = item.get("kind"), item.get("value")
-        if type(kind) is not str or type(text) is not str or not _scope_value(kind, text):
+        if type(kind) is not str or type(text) is not str:
             return None
-        if previous is not None and previous >= (kind, text):
+        pairs.append((kind, text))
+    return pairs
+
+
+def _scope_tuple(pairs: list[tuple[str, str]]) -> tuple[Scope, ...] | None:
+    if not pairs:
+        return None
+    previous: tuple[str, str] | None = None
+    for pair in pairs:
+        if not _scope_value(*pair) or (previous is not None and previous >= pair):
             return None  # build_approval stores scopes sorted and without duplicates
-        previous = (kind, text)
-        out.append(Scope(kind, text))
-    return tuple(out)
+        previous = pair
+    return tuple([Scope(kind, text) for kind, text in pairs])
 
 
 def _scope_value(kind: str, text: str) -> bool:
@@ -126,3 +144,54 @@ def _scope_value(kind: str, text: str) -> bool:
     if kind == "c2pa-instance":
         return text != "" and ";" not in text and not any(ch.isspace() for ch in text)
     return False  # timeline scopes (and anything else): the full parse
+
+
+# A grant's payload as canonical JSON (keys sorted), with the approvals row's own
+# scopes_json and categories_json text in place of the two lists.
+_GRANT_TEXT = ('{"approved_on":%s,"approver":%s,"categories":%s,"conditions":%s,"document":%s,'
+               '"document_sha256":%s,"org":%s,"role":%s,"scopes":%s,"title":%s,"use":%s,"valid_until":%s}')
+
+
+@functools.lru_cache(maxsize=1024)
+def _category_list(text: str) -> Any:
+    return json.loads(text)  # a ledger has few distinct lists; the result is only read
+
+
+def grant_from_row(row: tuple[Any, ...], ref: str, payload_json: str) -> Approval | None:
+    """The approval a grant made, read through the approvals row that still holds it unchanged.
+
+    ``row`` is the ref's approvals row in ``schema.APPROVAL_COLUMNS`` order. When the
+    payload's text is exactly the row's values spelled as a grant payload, the
+    payload decodes to those values (the row's scopes and categories text sits in it
+    verbatim), so ``normal_grant`` of them is the approval the full replay would
+    build from the payload, and the row holds exactly that approval: verify need
+    neither decode the payload nor compare the row again. Anything else: None, and
+    verify takes the long way.
+    """
+    (row_ref, title, scopes_json, categories_json, use, approver, role, org, approved_on, valid_until, document,
+     document_sha256, conditions, revoked, revoked_reason, superseded_by, _) = row
+    if (row_ref != ref or revoked != 0 or type(revoked) is not int or revoked_reason is not None or
+            superseded_by is not None or type(scopes_json) is not str or type(categories_json) is not str):
+        return None
+    try:
+        text = _GRANT_TEXT % (
+            _json_str(approved_on), _json_str(approver), categories_json,
+            "null" if conditions is None else _json_str(conditions), "null" if document is None else _json_str(document),
+            "null" if document_sha256 is None else _json_str(document_sha256),
+            "null" if org is None else _json_str(org), "null" if role is None else _json_str(role), scopes_json,
+            "null" if title is None else _json_str(title), _json_str(use),
+            "null" if valid_until is None else _json_str(valid_until))
+        if text != payload_json:
+            return None
+        one = _ONE_SCOPE.fullmatch(scopes_json)
+        scopes = [one.group(1, 2)] if one else _scope_pairs(json.loads(scopes_json))
+        categories = _category_list(categories_json)
+    except (TypeError, ValueError):
+        return None
+    return _normal(ref, title, scopes, categories, use, approver, role, org, approved_on, valid_until, document,
+                   document_sha256, conditions)
+
+
+# One scope whose value needs no JSON escape (no quote, backslash or control character):
+# what json.loads would read is the text itself. Anything else is decoded by json.loads.
+_ONE_SCOPE = re.compile(r'\[\{"kind":"([a-z0-9-]+)","value":"([^"\\\x00-\x1f]*)"\}\]')

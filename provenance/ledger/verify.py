@@ -27,6 +27,7 @@ from .chain import (
     written_as,
 )
 from .model import Approval, LedgerError, Signed, VerifyResult
+from .normal import grant_from_row
 from .signing import Approver, judge_after
 
 MAX_PROBLEMS = 50
@@ -72,9 +73,13 @@ def verify_ledger(db: Any, expect_head: str | None = None, *, checkpoint: str | 
                                            f"provenance ledger",))
     replay = _Replay(approvers or {})
     with _collector_paused():
-        count, head, head_seen, state, last_seq, meta = replay.run(db, problems, mark, expect_head)
+        # Rows as tuples, read first: a grant whose row still holds it is checked against it in one step.
+        rows = db.rows(f"SELECT {', '.join(_QUOTED)} FROM {schema.APPROVALS}") \
+            if db.columns(schema.APPROVALS) == _COLUMNS else None
+        count, head, head_seen, state, last_seq, meta = replay.run(db, problems, mark, expect_head,
+                                                                   {r[0]: r for r in rows or ()})
         _check_meta(db, meta, problems)
-        _check_approvals(db, state, last_seq, problems)
+        _check_approvals(db, state, last_seq, problems, rows, replay.from_rows)
     for cycle in supersession_cycles(state):
         problems.append(f"approvals {' -> '.join((*cycle, cycle[0]))} supersede each other in a cycle, so none "
                         f"of them is in force; grant a new approval for the material they cover")
@@ -142,6 +147,7 @@ class _Replay:
         self.approvers = approvers
         self.by_status: dict[str, list[int]] = {}
         self.trust: dict[str, str] = {}  # ref key -> worth of its grant and amends; absent: unsigned
+        self.from_rows: dict[str, Approval] = {}  # ref -> approval read through its unchanged row
 
     def summary(self) -> tuple[tuple[str, str], ...]:
         return tuple((k, _ranges(v)) for k, v in sorted(self.by_status.items()))
@@ -159,9 +165,15 @@ class _Replay:
         if event_type == "grant" or (event_type == "amend" and self.trust.get(key) == "valid"):
             self.trust[key] = worth  # an unsigned amend taints what a signed grant approved
 
-    def run(self, db: Any, problems: list[str], mark: tuple[int, str] | None, expect_head: str | None
-            ) -> tuple[int, str, bool, State, dict[str, int], dict[str, str]]:
-        """Replay every event; returns (count, head, expect_head seen, state, last seq per key, meta)."""
+    def run(self, db: Any, problems: list[str], mark: tuple[int, str] | None, expect_head: str | None,
+            by_ref: dict[str, tuple[Any, ...]]) -> tuple[int, str, bool, State, dict[str, int], dict[str, str]]:
+        """Replay every event; returns (count, head, expect_head seen, state, last seq per key, meta).
+
+        ``by_ref`` are the approvals rows by ref. A grant whose row still holds it (last changed by
+        this event) and whose payload is that row spelled as a grant payload is read through
+        :func:`grant_from_row`, which gives the approval the full replay would, and proves the
+        row right; ``from_rows`` keeps those approvals so the row check can skip them.
+        """
         state: State = {}
         last_seq: dict[str, int] = {}
         meta: dict[str, str] = {}
@@ -194,6 +206,16 @@ class _Replay:
             if mark is not None and seq == mark[0] and str(stored_hash).lower() != mark[1]:
                 problems.append(f"{_Name(seq, event_type, ref)}: hash is not the checkpoint's {mark[1][:12]}…: "
                                 f"the chain up to event {seq} was rewritten since the checkpoint was recorded")
+            if event_type == "grant" and not sig and seq != 1:
+                row = by_ref.get(ref)
+                key = ref.casefold()
+                if row is not None and row[16] == seq and key not in state:
+                    approval = grant_from_row(row, ref, payload_json)
+                    if approval is not None:
+                        state[key] = self.from_rows[ref] = approval
+                        last_seq[key] = seq
+                        unsigned.append(seq)
+                        continue
             try:
                 payload = json.loads(payload_json)
                 if not isinstance(payload, dict) or event_type not in EVENT_TYPES:
@@ -255,18 +277,20 @@ def _same(row: dict[str, Any], approval: Approval, seq: int) -> bool:
         return False
 
 
-def _check_approvals(db: Any, state: State, last_seq: dict[str, int], problems: list[str]) -> None:
+def _check_approvals(db: Any, state: State, last_seq: dict[str, int], problems: list[str],
+                     rows: list[tuple[Any, ...]] | None, from_rows: dict[str, Approval]) -> None:
     derived = {a.ref: (a, last_seq[key]) for key, a in state.items()}
-    if db.columns(schema.APPROVALS) != _COLUMNS:
+    if rows is None:
         _report_rows(db.query(f"SELECT * FROM {schema.APPROVALS}"), derived, problems)  # a column added or dropped
         return
     # Each row first as the tuple of stored text the writer would write for its approval
     # (100,000 rows: no dict, no JSON decoding); only a row that differs gets a closer look.
-    rows = db.rows(f"SELECT {', '.join(_QUOTED)} FROM {schema.APPROVALS}")
+    # A row that proved its grant (from_rows) and whose approval nothing changed since is right.
     odd: list[dict[str, Any]] = []
     for row in rows:
         found = derived.get(row[0])
-        if found is None or row[16] != found[1] or row[:16] != approval_text(found[0]):
+        if found is None or row[16] != found[1] or (from_rows.get(row[0]) is not found[0] and
+                                                   row[:16] != approval_text(found[0])):
             odd.append(dict(zip(schema.APPROVAL_COLUMNS, row)))
     if odd or len(rows) != len(derived):
         present = {row[0] for row in rows}
