@@ -67,6 +67,8 @@ class ScannerRegistry:
     def __init__(self, scanners: Iterable[Scanner | ScannerRef] = ()) -> None:
         self._scanners: dict[str, Scanner | ScannerRef] = {}
         self._loaded = True
+        # accepts() is a pure function of the media type: ask each scanner once per type.
+        self._by_type: dict[str, tuple[Scanner, ...]] = {}
         for scanner in scanners:
             self.register(scanner)
 
@@ -74,6 +76,7 @@ class ScannerRegistry:
         if scanner.id in self._scanners:
             raise DuplicateScannerError(f"scanner id {scanner.id!r} is registered twice")
         self._scanners[scanner.id] = scanner
+        self._by_type = {}
         if isinstance(scanner, ScannerRef):
             self._loaded = False
 
@@ -93,8 +96,11 @@ class ScannerRegistry:
     def ids(self) -> list[str]:
         return list(self._scanners)
 
-    def for_media_type(self, media_type: str) -> list[Scanner]:
-        return [s for s in self._load().values() if s.accepts(media_type)]
+    def for_media_type(self, media_type: str) -> tuple[Scanner, ...]:
+        found = self._by_type.get(media_type)
+        if found is None:
+            found = self._by_type[media_type] = tuple(s for s in self._load().values() if s.accepts(media_type))
+        return found
 
     def modules(self) -> list[str]:
         """Where the scanners' code lives, without importing it (for a worker pool to preload)."""
