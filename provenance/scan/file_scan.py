@@ -53,23 +53,27 @@ def scan_bytes(
     errors: list[ScanIssue] = []
     c2pa: C2paStatus = NO_C2PA
     notes: list[str] = []
-    for scanner in registry.for_media_type(item.media_type):
-        try:
-            with library_warnings(notes, scanner.id):
+    with library_warnings(notes) as collecting:
+        for scanner in registry.for_media_type(item.media_type):
+            collecting.start(scanner.id)
+            try:
                 result = scanner.scan(item)
-        except InputError as exc:
-            errors.append(ScanIssue(exc.code, exc.message, scanner.id))
-            continue
-        except Exception as exc:  # noqa: BLE001 - the bug boundary, see docstring
-            if propagate_bugs:
-                raise
-            log.error("bug in scanner %s on %s: %s\n%s", scanner.id, item.path, exc, traceback.format_exc())
-            errors.append(ScanIssue("scanner-bug", f"internal error in the {scanner.id} scanner: {type(exc).__name__}", scanner.id))
-            continue
-        evidence.extend(result.evidence)
-        errors.extend(result.errors)
-        if result.c2pa is not None and C2PA_PRECEDENCE[result.c2pa.state] < C2PA_PRECEDENCE[c2pa.state]:
-            c2pa = result.c2pa
+            except InputError as exc:
+                errors.append(ScanIssue(exc.code, exc.message, scanner.id))
+                continue
+            except Exception as exc:  # noqa: BLE001 - the bug boundary, see docstring
+                if propagate_bugs:
+                    raise
+                log.error("bug in scanner %s on %s: %s\n%s", scanner.id, item.path, exc, traceback.format_exc())
+                errors.append(ScanIssue("scanner-bug", f"internal error in the {scanner.id} scanner: {type(exc).__name__}",
+                                        scanner.id))
+                continue
+            finally:
+                collecting.done()
+            evidence.extend(result.evidence)
+            errors.extend(result.errors)
+            if result.c2pa is not None and C2PA_PRECEDENCE[result.c2pa.state] < C2PA_PRECEDENCE[c2pa.state]:
+                c2pa = result.c2pa
     unique = sorted(set(evidence), key=lambda e: e.sort_key)
     return FileScan(media_type=item.media_type, evidence=tuple(unique), c2pa=c2pa, errors=one_per_problem(errors),
                     notes=tuple(dict.fromkeys(notes))[:MAX_NOTES])

@@ -18,8 +18,6 @@ import logging
 import re
 import threading
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -39,19 +37,18 @@ _previous: Any = None
 def _route(message: Warning | str, category: type[Warning], filename: str, lineno: int,
            file: Any = None, line: str | None = None) -> None:
     sink = getattr(_local, "sink", None)
-    if sink is None:  # not inside a scanner on this thread: behave as before
+    if sink is None or not sink.scanner:  # not inside a scanner on this thread: behave as before
         if _previous is not None:
             _previous(message, category, filename, lineno, file, line)
         return
-    notes, scanner = sink
     if issubclass(category, _ABOUT_CODE):
         log.debug("%s: %s (%s:%s)", category.__name__, message, filename, lineno)
         return
     text = " ".join(_ADDRESS.sub("0x…", str(message)).split())
     if len(text) > MAX_NOTE_CHARS:
         text = text[: MAX_NOTE_CHARS - 1] + "…"
-    if len(notes) < MAX_NOTES:
-        notes.append(f"{scanner}: {text}")
+    if len(sink.notes) < MAX_NOTES:
+        sink.notes.append(f"{sink.scanner}: {text}")
 
 
 def _install() -> None:
@@ -60,18 +57,37 @@ def _install() -> None:
         if warnings.showwarning is not _route:
             _previous = warnings.showwarning
             warnings.showwarning = _route
+
+
+class library_warnings:  # noqa: N801 - used as a context manager, like contextlib's
+    """Collect the warnings this thread raises while a scanner runs into ``notes``.
+
+    One per file (entering it per scanner cost more than some scanners' work):
+    call :meth:`scanner` before each scanner runs, and :meth:`done` after it.
+    """
+
+    __slots__ = ("notes", "scanner", "_outer")
+
+    def __init__(self, notes: list[str]) -> None:
+        self.notes = notes
+        self.scanner = ""
+
+    def __enter__(self) -> library_warnings:
+        if warnings.showwarning is not _route:
+            _install()
+        self._outer = getattr(_local, "sink", None)
+        _local.sink = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _local.sink = self._outer
+
+    def start(self, scanner: str) -> None:
+        self.scanner = scanner
         # The default action shows a warning once per code location; bumping the filters'
-        # version empties those registries, so the next file with the same problem gets its note too.
+        # version empties those registries, so the next scanner or file with the same
+        # problem gets its note too.
         warnings._filters_mutated()  # type: ignore[attr-defined]
 
-
-@contextmanager
-def library_warnings(notes: list[str], scanner: str) -> Iterator[None]:
-    """Collect the warnings this thread raises inside the block into ``notes``."""
-    _install()
-    outer = getattr(_local, "sink", None)
-    _local.sink = (notes, scanner)
-    try:
-        yield
-    finally:
-        _local.sink = outer
+    def done(self) -> None:
+        self.scanner = ""
