@@ -72,12 +72,15 @@ class ByteSource:
 
     def read_at(self, offset: int, length: int) -> bytes:
         """Up to ``length`` bytes at ``offset``; short at end of file, never past it."""
+        head = self._head
+        if head is not None and 0 <= offset and 0 < length and offset + length <= len(head):
+            # Header walkers make many small reads near the start; serve them from memory
+            # (the head never runs past the end of file, so no clamping is needed here).
+            return head[offset : offset + length]
         if offset < 0 or length <= 0 or offset >= self.size:
             return b""
         length = min(length, self.size - offset)
-        head = self._head
         if head is not None and offset + length <= len(head):
-            # Header walkers make many small reads near the start; serve them from memory.
             return head[offset : offset + length]
         self._raw.seek(offset)
         chunks = []
