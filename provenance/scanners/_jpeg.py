@@ -32,6 +32,30 @@ def iter_app_segments(source: ByteSource, markers: frozenset[int]) -> Iterator[S
 
     A broken marker structure raises ``InputError``; segments already yielded stand.
     """
+    # Four scanners walk every JPEG, each for its own markers: the first walk keeps
+    # every segment's place (and the error it ended on) on the source for the others.
+    walk = source.memo.get(_MEMO)
+    if walk is None:
+        places: list[tuple[int, int, int]] = []
+        try:
+            places.extend(_walk(source))
+        except InputError as exc:
+            walk = source.memo[_MEMO] = (places, exc)
+        else:
+            walk = source.memo[_MEMO] = (places, None)
+    places, error = walk
+    for marker, offset, length in places:
+        if marker in markers:
+            yield Segment(marker, offset, source.read_at(offset, length))
+    if error is not None:
+        raise error.with_traceback(None)
+
+
+_MEMO = "jpeg-segments"
+
+
+def _walk(source: ByteSource) -> Iterator[tuple[int, int, int]]:
+    """(marker, payload offset, payload length) of every segment before SOS."""
     if source.read_at(0, 2) != b"\xff\xd8":
         raise InputError("jpeg-signature", "not a JPEG file (no SOI marker)")
     offset = 2
@@ -55,7 +79,6 @@ def iter_app_segments(source: ByteSource, markers: frozenset[int]) -> Iterator[S
         length = int.from_bytes(head[2:4], "big")
         if length < 2 or offset + 2 + length > source.size:
             raise InputError("jpeg-truncated", f"segment 0x{marker:02X} at byte {offset} runs past the end of the file")
-        if marker in markers:
-            yield Segment(marker, offset + 4, source.read_at(offset + 4, length - 2))
+        yield marker, offset + 4, length - 2
         offset += 2 + length
     raise InputError("jpeg-too-many-segments", f"more than {MAX_SEGMENTS} segments before the image data")

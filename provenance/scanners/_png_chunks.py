@@ -69,6 +69,28 @@ def iter_chunks(source: ByteSource) -> Iterator[Chunk]:
     Raises ``InputError`` when the signature is wrong and ``ChunkStorm`` when the
     count cap is reached (callers keep what they already got).
     """
+    # Four scanners walk every PNG; the first walk is kept on the source, with the
+    # error it ended on, and the others replay it.
+    walk = source.memo.get(_MEMO)
+    if walk is None:
+        chunks: list[Chunk] = []
+        try:
+            for chunk in _walk(source):
+                chunks.append(chunk)
+        except (InputError, ChunkStorm) as exc:
+            walk = source.memo[_MEMO] = (chunks, exc)
+        else:
+            walk = source.memo[_MEMO] = (chunks, None)
+    chunks, error = walk
+    yield from chunks
+    if error is not None:
+        raise error.with_traceback(None)
+
+
+_MEMO = "png-chunks"
+
+
+def _walk(source: ByteSource) -> Iterator[Chunk]:
     if source.read_at(0, 8) != PNG_SIGNATURE:
         raise InputError("png-signature", "not a PNG file (bad signature)")
     window = _Window(source)
@@ -93,7 +115,7 @@ def iter_chunks(source: ByteSource) -> Iterator[Chunk]:
 
 
 def _valid_type(ctype: bytes) -> bool:
-    return all(65 <= b <= 90 or 97 <= b <= 122 for b in ctype)
+    return ctype.isalpha()  # ASCII letters only, for bytes
 
 
 def _name(ctype: bytes) -> str:

@@ -12,7 +12,7 @@ import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .noatime import open_regular_stat
 
@@ -47,6 +47,9 @@ class ByteSource:
         self.noatime = True
         self.counts = counts if counts is not None else ByteCount()
         self._count_reads = count_reads
+        # Container walks several scanners make over the same file (PNG chunks, JPEG
+        # segments), kept by the walker under its own key for as long as the file is open.
+        self.memo: dict[str, Any] = {}
 
     @classmethod
     def from_bytes(cls, data: bytes, name: str = "<bytes>") -> ByteSource:

@@ -69,3 +69,24 @@ def test_latin1_comment_and_broken_marker_after_it() -> None:
         _scan(b"\xff\xd8\x00\x00")
     assert decode_comment(b"Caf\xe9 cr\xe8me\0") == "Café crème"
     assert decode_comment("naïve".encode()) == "naïve"
+
+
+def test_segment_walk_replayed_for_other_markers_ends_as_a_fresh_walk() -> None:
+    # Scanners ask one walk for different markers; the kept walk must give each the
+    # segments a fresh walk would, and the same error at the broken marker.
+    from provenance.scanners._jpeg import iter_app_segments
+
+    good = _pillow("Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1")
+    broken = good[:2] + b"\xff\xe1\x00\x08Exif\x00\x00" + b"\xff\xfe\x00\x05abc" + b"\x00\x00" + good[2:]
+    source = ByteSource.from_bytes(broken)
+
+    def walk(src, markers):
+        got = []
+        with pytest.raises(InputError) as err:
+            for seg in iter_app_segments(src, markers):
+                got.append((seg.marker, seg.offset, seg.data))
+        return got, err.value.code, err.value.message
+
+    for markers in (frozenset({0xE1}), frozenset({0xFE}), frozenset({0xE1, 0xFE})):
+        assert walk(source, markers) == walk(ByteSource.from_bytes(broken), markers)
+    assert walk(source, frozenset({0xFE}))[0] == [(0xFE, 16, b"abc")]

@@ -143,3 +143,26 @@ def test_byte_flips_end_in_a_result_or_input_error(data) -> None:  # type: ignor
         scan(bytes(raw[:cut]))
     except InputError:
         pass
+
+
+def test_every_walker_of_one_damaged_file_sees_the_same_chunks_and_error() -> None:
+    # The first chunk walk is kept on the source and replayed for the other scanners:
+    # a replay must end exactly as a fresh walk does, error included.
+    from provenance.scanners._png_chunks import iter_chunks
+
+    cut = with_chunks(bare_png(), chunk(b"tEXt", b"parameters\0" + INFOTEXT.encode()))[:-20]
+    source = ByteSource.from_bytes(cut)
+    walks = []
+    for _ in range(2):
+        seen = []
+        with pytest.raises(InputError) as err:
+            for c in iter_chunks(source):
+                seen.append(c.type)
+        walks.append((seen, err.value.code, err.value.message))
+    fresh = []
+    with pytest.raises(InputError) as err:
+        for c in iter_chunks(ByteSource.from_bytes(cut)):
+            fresh.append(c.type)
+    assert walks[0] == walks[1] == (fresh, err.value.code, err.value.message)
+    assert b"tEXt" in fresh and err.value.code == "png-truncated"
+    assert by_location(scan(cut))["png:tEXt:parameters"].generator == "AUTOMATIC1111"
