@@ -45,6 +45,7 @@ class DaskSession:
 
     inline = False
     min_files = 1  # asked for explicitly: even one file goes to the cluster
+    chunk = 64  # files per Dask task: a lost worker costs at most this much rework
 
     def __init__(self, workers: int, address: str | None = None) -> None:
         distributed = _import_distributed()

@@ -45,9 +45,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# A chunk is large enough to amortise a round trip to a worker (~0.1 ms) and
-# small enough that the last chunks do not leave one core idle for long.
+# A chunk is large enough to amortise a round trip to a worker and small enough
+# that the last chunks do not leave one core idle for long. Each session says its own:
+# a local process pool pays a pickle and a pipe round trip per chunk (256 files cost
+# ~10 % less CPU than 64 on a 20,000-file cold scan); threads on network storage wait
+# on latency, so small chunks spread the files over more of them; Dask keeps 64.
 MAX_CHUNK = 64
+PROCESS_CHUNK = 256
+THREAD_CHUNK = 16
 # Below this many files to read, starting local workers costs more than it saves.
 MIN_PARALLEL_FILES = 200
 
@@ -105,6 +110,7 @@ class Session(Protocol):
     """What one command holds while it runs: local pools or a Dask client."""
 
     workers: int  # parallel readers, for the window and chunk sizes
+    chunk: int  # files per task sent to a reader
     inline: bool  # read in this process (one local worker): no backend at all
     min_files: int  # tasks waiting before a backend is worth starting
 
@@ -146,6 +152,7 @@ class LocalSession:
         self.kind = kind
         self.workers = max(1, jobs)
         self.inline = self.workers == 1
+        self.chunk = PROCESS_CHUNK if kind == "process" else THREAD_CHUNK
 
     def backend(self, config: WorkerConfig, work: Callable[[WorkerConfig, list[Task]], ChunkResult]) -> Backend:
         # Imported here: a warm rescan reads no file and starts no pool, and these cost it ~10 ms.
@@ -250,9 +257,10 @@ class TaskStream:
             self._backend = session.backend(self._config, scan_chunk_counted)
         out: list[FileScan] = []
         window = session.workers * 4
-        while len(self._waiting) >= MAX_CHUNK:
-            self._send(self._waiting[:MAX_CHUNK])
-            del self._waiting[:MAX_CHUNK]
+        size = session.chunk
+        while len(self._waiting) >= size:
+            self._send(self._waiting[:size])
+            del self._waiting[:size]
             while len(self._in_flight) >= window:
                 out += self._take(self._in_flight.popleft().result())
         while self._in_flight and self._in_flight[0].done():
@@ -273,7 +281,7 @@ class TaskStream:
                 out += self._take(scan_chunk_counted(self._config, waiting[start : start + MAX_CHUNK]))
             return out
         # The tail in small chunks, so the last files spread over all workers.
-        chunk = max(1, min(MAX_CHUNK, len(waiting) // session.workers))
+        chunk = max(1, min(session.chunk, len(waiting) // session.workers))
         for start in range(0, len(waiting), chunk):
             self._send(waiting[start : start + chunk])
         out = []
