@@ -10,6 +10,7 @@ still reads as ``photoshop``).
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element, ParseError
@@ -58,6 +59,9 @@ PREFIXES: dict[str, str] = {
 }
 
 _MARKERS = (b"<?xpacket begin", b"<x:xmpmeta", b"<x:xapmeta")
+# The leftmost of the markers in one pass: they share the "<" that the regex engine
+# skips to, which is about twice as fast as one bytes.find per marker over a 64 KiB head.
+_FIRST_MARKER = re.compile(b"|".join(re.escape(m) for m in _MARKERS))
 _ENDS = {b"<?xpacket begin": b"<?xpacket end", b"<x:xmpmeta": b"</x:xmpmeta>", b"<x:xapmeta": b"</x:xapmeta>"}
 
 
@@ -73,10 +77,10 @@ def find_packets(data: bytes) -> list[bytes]:
     packets: list[bytes] = []
     pos = 0
     while len(packets) < MAX_PACKETS:
-        hits = [(at, m) for m in _MARKERS if (at := data.find(m, pos)) >= 0]
-        if not hits:
+        hit = _FIRST_MARKER.search(data, pos)
+        if hit is None:
             break
-        start, marker = min(hits)
+        start, marker = hit.start(), hit.group()
         end = data.find(_ENDS[marker], start + len(marker))
         if end < 0:
             break
