@@ -105,3 +105,23 @@ def test_scan_and_audit_leave_the_tree_untouched(tmp_path: Path, command: str) -
             assert new_atime == atime, f"{rel}: atime changed (read without O_NOATIME?)"
     assert os.stat(root).st_mtime_ns == root_stat.st_mtime_ns
 
+
+
+def test_a_local_source_stream_reads_seeks_and_refuses_writes_like_a_file(tmp_path: Path) -> None:
+    # Local files are read with pread on the descriptor; libraries (Pillow, mutagen,
+    # c2pa) still get a file-like stream over it.
+    from provenance.source import ByteSource
+
+    path = tmp_path / "f.bin"
+    data = bytes(range(256)) * 300
+    path.write_bytes(data)
+    with ByteSource.open(path) as source:
+        assert source.read_at(70_000, 10) == data[70_000:70_010] and source.head == data[:65_536]
+        stream = source.stream()
+        assert stream.read() == data and stream.tell() == len(data)
+        assert stream.seek(-4, 2) == len(data) - 4 and stream.read(10) == data[-4:]
+        stream.seek(3)
+        assert stream.read(2) == data[3:5] and stream.seek(1, 1) == 6
+        assert not stream.writable()
+        with pytest.raises(OSError):
+            stream.seek(-1)
