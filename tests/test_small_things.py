@@ -109,3 +109,16 @@ def test_evidence_order_breaks_ties_on_signal_and_generator() -> None:
     b = Evidence("png", "png:tEXt:Comment", "x", Signal.GENERATED, Confidence.TOOL_RECORD, "Stable Diffusion")
     c = Evidence("png", "png:tEXt:Comment", "x", Signal.INFO, Confidence.TOOL_RECORD)
     assert sorted([a, b, c], key=lambda e: e.sort_key) == sorted([c, b, a], key=lambda e: e.sort_key) == [a, b, c]
+
+
+def test_scan_results_survive_the_trip_to_and_from_a_worker_process() -> None:
+    import pickle
+
+    from provenance.models import C2paState, C2paStatus, FileScan, ScanIssue
+
+    scan = FileScan("image/png", (Evidence("png", "png:tEXt:Comment", "x" * 1000, Signal.GENERATED,
+                                           Confidence.TOOL_RECORD, "NovelAI"),),
+                    C2paStatus(C2paState.VALID, ("f",), "urn:m", ("urn:i",), "CN", True, "https://x"),
+                    (ScanIssue("png-truncated", "cut", "png"),), ("note",))
+    back = pickle.loads(pickle.dumps(scan, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == scan and hash(back) == hash(scan) and back.to_dict() == scan.to_dict()
