@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import logging
 import os
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from provenance.audit.cut import apply_cuts, load_cuts, plan_cuts
 from provenance.audit.cut_approvals import wrap_approvals
@@ -36,6 +38,24 @@ from provenance.timeline.listing import media_root_labels
 
 log = logging.getLogger(__name__)
 
+def _ledger_frozen(audit: Callable[..., AuditResult]) -> Callable[..., AuditResult]:
+    """Run ``audit`` with what is alive once the ledger is read left out of garbage collection.
+
+    A studio ledger is a million objects that live for the whole audit, and every full
+    collection during the scan and the evaluation walked them all again (0.2-0.3 s at
+    100,000 approvals). The audit freezes them once the ledger is read; they go back
+    to the collector when the audit ends, however it ends.
+    """
+    @functools.wraps(audit)
+    def run(*args: Any, **kwargs: Any) -> AuditResult:
+        try:
+            return audit(*args, **kwargs)
+        finally:
+            gc.unfreeze()
+    return run
+
+
+@_ledger_frozen
 def audit_delivery(root: Path | str | DeliveryRoot, ledger_path: str | os.PathLike[str] | None,
                    policy_path: Path | None, trust_pem: str = "",
                    today: date | None = None, *, jobs: int = 1, cache: ScanCache | None = None,
@@ -74,6 +94,7 @@ def audit_delivery(root: Path | str | DeliveryRoot, ledger_path: str | os.PathLi
     trust = policy.trust if policy_path is not None else _ledger_trust(None)
     approvals, ledger = read_ledger(ledger_path, policy_ledger, trust,
                                     delivery=None if where.remote else Path(where.path))
+    gc.freeze()  # see _ledger_frozen
     if registry is None:
         from provenance.scanners import default_registry  # built-ins live outside the core package
 
