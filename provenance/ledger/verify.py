@@ -279,24 +279,35 @@ def _same(row: dict[str, Any], approval: Approval, seq: int) -> bool:
 
 def _check_approvals(db: Any, state: State, last_seq: dict[str, int], problems: list[str],
                      rows: list[tuple[Any, ...]] | None, from_rows: dict[str, Approval]) -> None:
-    derived = {a.ref: (a, last_seq[key]) for key, a in state.items()}
-    if rows is None:
-        _report_rows(db.query(f"SELECT * FROM {schema.APPROVALS}"), derived, problems)  # a column added or dropped
+    if rows is None:  # a column added or dropped: every row the long way
+        _report_rows(db.query(f"SELECT * FROM {schema.APPROVALS}"), _derived(state, last_seq), problems)
         return
-    # Each row first as the tuple of stored text the writer would write for its approval
-    # (100,000 rows: no dict, no JSON decoding); only a row that differs gets a closer look.
     # A row that proved its grant (from_rows) and whose approval nothing changed since is right.
+    # Any other row is first compared as the tuple of stored text the writer would write for its
+    # approval (no dict, no JSON decoding); only a row that differs gets a closer look.
     odd: list[dict[str, Any]] = []
+    derived: dict[str, tuple[Approval, int]] | None = None
     for row in rows:
+        approval = from_rows.get(row[0])
+        if approval is not None:
+            key = row[0].casefold()
+            if state.get(key) is approval and last_seq[key] == row[16]:
+                continue
+        if derived is None:
+            derived = _derived(state, last_seq)
         found = derived.get(row[0])
-        if found is None or row[16] != found[1] or (from_rows.get(row[0]) is not found[0] and
-                                                   row[:16] != approval_text(found[0])):
+        if found is None or row[16] != found[1] or row[:16] != approval_text(found[0]):
             odd.append(dict(zip(schema.APPROVAL_COLUMNS, row)))
-    if odd or len(rows) != len(derived):
+    if odd or len(rows) != len(state):
+        derived = derived or _derived(state, last_seq)
         present = {row[0] for row in rows}
         named = {str(r["ref"]) for r in odd}
         _report_rows(odd, {ref: found for ref, found in derived.items() if ref not in present or ref in named},
                      problems)
+
+
+def _derived(state: State, last_seq: dict[str, int]) -> dict[str, tuple[Approval, int]]:
+    return {a.ref: (a, last_seq[key]) for key, a in state.items()}
 
 
 _QUOTED = tuple(f'"{c}"' for c in schema.APPROVAL_COLUMNS)
