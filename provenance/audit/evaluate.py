@@ -8,6 +8,7 @@ hand-built records.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -157,7 +158,7 @@ def evaluate(scan: ScanReport, approvals: Sequence[ApprovalLike], policy: Policy
     if index is None:
         index = ApprovalIndex(approvals)
     matched_refs: set[str] = set()
-    in_ledger = {a.ref for a in approvals}
+    in_ledger = index.refs
     audits = []
     for result in scan.assets:
         audit = assess(result, index, policy, today, hashes.get(result.path))
@@ -173,7 +174,7 @@ def evaluate(scan: ScanReport, approvals: Sequence[ApprovalLike], policy: Policy
         audits.append(audit)
 
     findings = [*_manifest_findings(scan, policy), *_stripped_findings(audits, policy),
-                *_declared_findings(audits, policy), *_unmatched_findings(approvals, matched_refs, policy, today),
+                *_declared_findings(audits, policy), *_unmatched_findings(index, matched_refs, policy, today),
                 *_unsigned_findings(approvals, policy)]
     incomplete = [f"{a.result.path}: {a.result.errors[0].message}" for a in audits if not a.checked]
     for problem in scan.problems:
@@ -338,22 +339,21 @@ def _declared_findings(audits: Sequence[AssetAudit], policy: Policy) -> list[Fin
     return out
 
 
-def _unmatched_findings(approvals: Sequence[ApprovalLike], matched: set[str], policy: Policy,
-                        today: date) -> list[Finding]:
+def _unmatched_findings(index: ApprovalIndex, matched: set[str], policy: Policy, today: date) -> list[Finding]:
     """One finding per approval that matches nothing here; above ``UNMATCHED_LISTED``, one summary.
 
     A studio ledger holds the approvals of a whole production, so most match
     nothing in any one delivery: 100,000 one-line findings would bury the report.
     """
     severity = policy.finding_severity("unmatched-approval")
-    idle = [a for a in approvals if a.ref not in matched and a.status_on(today) not in ("revoked", "superseded")]
+    idle = [a for a in index.in_force(today) if a.ref not in matched]  # revoked or superseded: nothing to say
     if len(idle) <= UNMATCHED_LISTED:
         return [Finding("unmatched-approval", severity, f"approval {a.ref} ({a.title}) matches nothing in this "
                         f"delivery", approval=a.ref) for a in idle]
-    refs = sorted(a.ref for a in idle)
+    first = heapq.nsmallest(UNMATCHED_SAMPLE, (a.ref for a in idle))
     return [Finding("unmatched-approval", severity,
-                    f"{len(refs)} approvals match nothing in this delivery: {', '.join(refs[:UNMATCHED_SAMPLE])} "
-                    f"and {len(refs) - UNMATCHED_SAMPLE} more (`provenance ledger list` lists every approval)")]
+                    f"{len(idle)} approvals match nothing in this delivery: {', '.join(first)} "
+                    f"and {len(idle) - UNMATCHED_SAMPLE} more (`provenance ledger list` lists every approval)")]
 
 
 def _unsigned_findings(approvals: Sequence[ApprovalLike], policy: Policy) -> list[Finding]:

@@ -44,17 +44,46 @@ class ApprovalIndex:
         self._compiled: dict[str, re.Pattern[str]] = {}
         for number, approval in enumerate(self.approvals):
             scopes = getattr(approval, "scopes", None)
-            if scopes is None or not _INDEXED.issuperset([scope.kind for scope in scopes]):
+            if scopes is None:
                 self._others.append(number)
-                continue
-            for scope in scopes:
-                if scope.kind == "sha256":
-                    self._sha.setdefault(scope.value, []).append(number)
-                    self._pinned.add(number)
-                elif scope.kind == "c2pa-instance":
-                    self._iid.setdefault(scope.value, []).append(number)
-                else:
-                    self._add_glob(normalise_path(scope.value), number)
+            elif len(scopes) == 1:  # the usual approval: one scope, placed without a list of its kinds
+                if not self._place(scopes[0], number):
+                    self._others.append(number)
+            elif not _INDEXED.issuperset([scope.kind for scope in scopes]):
+                self._others.append(number)
+            else:
+                for scope in scopes:
+                    self._place(scope, number)
+        self._refs: frozenset[str] | None = None
+        self._in_force: tuple[Any, list[Any]] | None = None
+
+    def _place(self, scope: Any, number: int) -> bool:
+        """File one scope under its kind; False for a kind only the record's own match() can judge."""
+        kind = scope.kind
+        if kind == "sha256":
+            self._sha.setdefault(scope.value, []).append(number)
+            self._pinned.add(number)
+        elif kind == "c2pa-instance":
+            self._iid.setdefault(scope.value, []).append(number)
+        elif kind == "path":
+            self._add_glob(normalise_path(scope.value), number)
+        else:
+            return False
+        return True
+
+    @property
+    def refs(self) -> frozenset[str]:
+        """Every approval's ref (computed once: each audit pass asks)."""
+        if self._refs is None:
+            self._refs = frozenset(a.ref for a in self.approvals)
+        return self._refs
+
+    def in_force(self, today: Any) -> list[Any]:
+        """The approvals neither revoked nor superseded on ``today`` (computed once per day)."""
+        if self._in_force is None or self._in_force[0] != today:
+            self._in_force = (today, [a for a in self.approvals
+                                      if a.status_on(today) not in ("revoked", "superseded")])
+        return self._in_force[1]
 
     def __len__(self) -> int:
         return len(self.approvals)
