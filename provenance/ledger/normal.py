@@ -48,8 +48,28 @@ def normal_grant(ref: str, payload: dict[str, Any]) -> Approval | None:
 def _normal(ref: Any, title: Any, scopes: list[tuple[str, str]] | None, categories: Any, use: Any, approver: Any,
             role: Any, org: Any, approved_on: Any, valid_until: Any, document: Any, digest: Any,
             conditions: Any) -> Approval | None:
-    if type(ref) is not str or not _REF_RE.fullmatch(ref) or scopes is None:
+    fields = _fields(title, categories, use, approver, role, org, approved_on, valid_until, document, digest,
+                     conditions)
+    return None if fields is None or scopes is None else _approval(ref, scopes, fields)
+
+
+def _approval(ref: Any, scopes: list[tuple[str, str]], fields: dict[str, Any]) -> Approval | None:
+    """The Approval of a normal ref, normal scopes and the other fields as ``_fields`` gives them."""
+    if type(ref) is not str or not _REF_RE.fullmatch(ref):
         return None
+    normal_scopes = _scope_tuple(scopes)
+    if normal_scopes is None:
+        return None
+    # The frozen dataclass's __init__ sets 17 fields one object.__setattr__ at a time (a third of
+    # this function's time); filling __dict__ gives the same object (tests compare vars()).
+    approval = _new(Approval)
+    approval.__dict__.update(fields, ref=ref, scopes=normal_scopes)
+    return approval
+
+
+def _fields(title: Any, categories: Any, use: Any, approver: Any, role: Any, org: Any, approved_on: Any,
+            valid_until: Any, document: Any, digest: Any, conditions: Any) -> dict[str, Any] | None:
+    """Every Approval field but ref and scopes, when each value is already normal; else None."""
     if type(approver) is not str or not approver or approver.strip() != approver:
         return None
     for text in (title, role, org, document, conditions):
@@ -65,17 +85,12 @@ def _normal(ref: Any, title: Any, scopes: list[tuple[str, str]] | None, categori
     if digest is not None and (type(digest) is not str or not _SHA_RE.fullmatch(digest) or document is None):
         return None
     categories = _categories(tuple(categories)) if type(categories) is list else None
-    normal_scopes = _scope_tuple(scopes)
-    if categories is None or normal_scopes is None:
+    if categories is None:
         return None
-    # The frozen dataclass's __init__ sets 17 fields one object.__setattr__ at a time (a third of
-    # this function's time); filling __dict__ gives the same object (tests compare vars()).
-    approval = _new(Approval)
-    approval.__dict__.update(ref=ref, title=title, scopes=normal_scopes, categories=categories, use=use,
-                             approver=approver, role=role, org=org, approved_on=start, valid_until=end,
-                             document=document, document_sha256=digest, conditions=conditions, revoked=False,
-                             revoked_reason=None, superseded_by=None, signature=None)
-    return approval
+    return {"title": title, "categories": categories, "use": use, "approver": approver, "role": role, "org": org,
+            "approved_on": start, "valid_until": end, "document": document, "document_sha256": digest,
+            "conditions": conditions, "revoked": False, "revoked_reason": None, "superseded_by": None,
+            "signature": None}
 
 
 _new = object.__new__
@@ -146,15 +161,39 @@ def _scope_value(kind: str, text: str) -> bool:
     return False  # timeline scopes (and anything else): the full parse
 
 
-# A grant's payload as canonical JSON (keys sorted), with the approvals row's own
-# scopes_json and categories_json text in place of the two lists.
-_GRANT_TEXT = ('{"approved_on":%s,"approver":%s,"categories":%s,"conditions":%s,"document":%s,'
-               '"document_sha256":%s,"org":%s,"role":%s,"scopes":%s,"title":%s,"use":%s,"valid_until":%s}')
+# A grant's payload as canonical JSON (keys sorted), cut where the scopes go: the approvals
+# row's own scopes_json and categories_json text sit in it verbatim.
+_GRANT_HEAD = ('{"approved_on":%s,"approver":%s,"categories":%s,"conditions":%s,"document":%s,'
+               '"document_sha256":%s,"org":%s,"role":%s,"scopes":')
+_GRANT_TAIL = ',"title":%s,"use":%s,"valid_until":%s}'
 
 
-@functools.lru_cache(maxsize=1024)
-def _category_list(text: str) -> Any:
-    return json.loads(text)  # a ledger has few distinct lists; the result is only read
+def _json_or_null(value: Any) -> str:
+    return "null" if value is None else _json_str(value)  # _json_str refuses anything but a str (TypeError)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _common(title: Any, categories_json: Any, use: Any, approver: Any, role: Any, org: Any, approved_on: Any,
+            valid_until: Any, document: Any, digest: Any, conditions: Any
+            ) -> tuple[str, str, dict[str, Any]] | None:
+    """Payload text before and after the scopes, and the checked fields, for one combination of values.
+
+    Approvals come in batches that share approver, dates, categories and the rest: each
+    combination is spelled and checked once. ``typed``: values equal across types (1, 1.0,
+    True) are cached apart.
+    """
+    if type(categories_json) is not str:
+        return None
+    try:
+        head = _GRANT_HEAD % (_json_str(approved_on), _json_str(approver), categories_json, _json_or_null(conditions),
+                              _json_or_null(document), _json_or_null(digest), _json_or_null(org), _json_or_null(role))
+        tail = _GRANT_TAIL % (_json_or_null(title), _json_str(use), _json_or_null(valid_until))
+        categories = json.loads(categories_json)
+    except (TypeError, ValueError):
+        return None
+    fields = _fields(title, categories, use, approver, role, org, approved_on, valid_until, document, digest,
+                     conditions)
+    return None if fields is None else (head, tail, fields)
 
 
 def grant_from_row(row: tuple[Any, ...], ref: str, payload_json: str) -> Approval | None:
@@ -163,33 +202,29 @@ def grant_from_row(row: tuple[Any, ...], ref: str, payload_json: str) -> Approva
     ``row`` is the ref's approvals row in ``schema.APPROVAL_COLUMNS`` order. When the
     payload's text is exactly the row's values spelled as a grant payload, the
     payload decodes to those values (the row's scopes and categories text sits in it
-    verbatim), so ``normal_grant`` of them is the approval the full replay would
-    build from the payload, and the row holds exactly that approval: verify need
-    neither decode the payload nor compare the row again. Anything else: None, and
-    verify takes the long way.
+    verbatim, and each decodes on its own), so the approval built from them is the one
+    the full replay would build from the payload, and the row holds exactly that
+    approval: verify need neither decode the payload nor compare the row again.
+    Anything else: None, and verify takes the long way.
     """
     (row_ref, title, scopes_json, categories_json, use, approver, role, org, approved_on, valid_until, document,
      document_sha256, conditions, revoked, revoked_reason, superseded_by, _) = row
     if (row_ref != ref or revoked != 0 or type(revoked) is not int or revoked_reason is not None or
-            superseded_by is not None or type(scopes_json) is not str or type(categories_json) is not str):
+            superseded_by is not None or type(scopes_json) is not str):
         return None
     try:
-        text = _GRANT_TEXT % (
-            _json_str(approved_on), _json_str(approver), categories_json,
-            "null" if conditions is None else _json_str(conditions), "null" if document is None else _json_str(document),
-            "null" if document_sha256 is None else _json_str(document_sha256),
-            "null" if org is None else _json_str(org), "null" if role is None else _json_str(role), scopes_json,
-            "null" if title is None else _json_str(title), _json_str(use),
-            "null" if valid_until is None else _json_str(valid_until))
-        if text != payload_json:
-            return None
-        one = _ONE_SCOPE.fullmatch(scopes_json)
-        scopes = [one.group(1, 2)] if one else _scope_pairs(json.loads(scopes_json))
-        categories = _category_list(categories_json)
-    except (TypeError, ValueError):
+        common = _common(title, categories_json, use, approver, role, org, approved_on, valid_until, document,
+                         document_sha256, conditions)
+    except TypeError:  # an unhashable value: not one this tool stores
         return None
-    return _normal(ref, title, scopes, categories, use, approver, role, org, approved_on, valid_until, document,
-                   document_sha256, conditions)
+    if common is None or payload_json != common[0] + scopes_json + common[1]:
+        return None
+    one = _ONE_SCOPE.fullmatch(scopes_json)
+    try:
+        scopes = [one.group(1, 2)] if one else _scope_pairs(json.loads(scopes_json))
+    except ValueError:
+        return None
+    return None if scopes is None else _approval(ref, scopes, common[2])
 
 
 # One scope whose value needs no JSON escape (no quote, backslash or control character):
