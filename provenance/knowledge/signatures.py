@@ -318,17 +318,41 @@ def match_fields(scanner: str, fields: Sequence[Field]) -> list[Evidence]:
     A field yields at most one evidence row: the first matching rule wins, so
     specific rules sit above generic ones in ``RULES``.
     """
+    if not fields:
+        return []
     present = [f.location for f in fields]
     values = {f.location: f.value for f in fields}
     out: list[Evidence] = []
     for fld in fields:
-        if len(fld.value) > MAX_MATCH_CHARS:
-            # Markers sit at the start of a value; scanning megabytes of graph JSON buys nothing.
-            fld = Field(fld.location, fld.value[:MAX_MATCH_CHARS])
-        evidence = _dst_evidence(scanner, fld) or _rule_evidence(scanner, fld, present, values)
+        if len(fld.value) <= MAX_CACHED_VALUE_CHARS:
+            evidence = _field_evidence(scanner, fld.location, fld.value)
+            if evidence is _PER_FILE:
+                evidence = _rule_evidence(scanner, fld, present, values)
+        else:
+            if len(fld.value) > MAX_MATCH_CHARS:
+                # Markers sit at the start of a value; scanning megabytes of graph JSON buys nothing.
+                fld = Field(fld.location, fld.value[:MAX_MATCH_CHARS])
+            evidence = _dst_evidence(scanner, fld) or _rule_evidence(scanner, fld, present, values)
         if evidence is not None:
             out.append(evidence)
     return out
+
+
+# Values up to this long have what they say remembered (16k of them: a few MB at most).
+MAX_CACHED_VALUE_CHARS = 256
+_PER_FILE = Evidence("", "", "", Signal.INFO, Confidence.HEURISTIC)  # a marker, never reported
+
+
+@functools.lru_cache(maxsize=16384)
+def _field_evidence(scanner: str, location: str, value: str) -> Evidence | None:
+    # The same (location, value) pairs repeat on every frame of a sequence and every file of
+    # one tool ("exr:software" = "Nuke 14.0v5"), and a software field meets ~40 rules, each a
+    # regex search. What the field says is remembered, unless the file's other fields decide it.
+    fld = Field(location, value)
+    rules = _rules_matching(location, value)
+    if rules and (rules[0].requires or rules[0].generator_from_value):
+        return _dst_evidence(scanner, fld) or _PER_FILE
+    return _dst_evidence(scanner, fld) or _rule_evidence(scanner, fld, (), {}, rules)
 
 
 def _dst_evidence(scanner: str, fld: Field) -> Evidence | None:
@@ -343,37 +367,21 @@ def _dst_evidence(scanner: str, fld: Field) -> Evidence | None:
     return Evidence(scanner, fld.location, f"{term}: {meaning}", signal, DECL)
 
 
-# Values up to this long have their matching rules remembered (~16k of them: a few MB at most).
-MAX_CACHED_VALUE_CHARS = 256
-
-
-@functools.lru_cache(maxsize=16384)
-def _value_rules(location: str, value: str) -> tuple[Rule, ...]:
-    # The same (location, value) pairs repeat on every frame of a sequence and every
-    # file of one tool ("exr:software" = "Nuke 14.0v5"), and a software field meets
-    # ~40 rules, each a regex search: remember which rules the value satisfies.
-    return _rules_matching(location, value)
-
-
 def _rules_matching(location: str, value: str) -> tuple[Rule, ...]:
-    """The rules for ``location`` whose value pattern ``value`` meets, in table order.
-
-    The list stops at the first rule without ``requires``: nothing after it can win.
-    """
+    """The rules for ``location`` that ``value`` meets, in table order, up to the first without
+    ``requires`` (nothing after it can win)."""
     out = []
     for rule in _rules_for(location):
-        if rule.value is not None and not rule.value.search(value):
-            continue
-        out.append(rule)
-        if not rule.requires:
-            break
+        if rule.value is None or rule.value.search(value):
+            out.append(rule)
+            if not rule.requires:
+                break
     return tuple(out)
 
 
-def _rule_evidence(scanner: str, fld: Field, present: Sequence[str], values: dict[str, str]) -> Evidence | None:
-    rules = (_value_rules(fld.location, fld.value) if len(fld.value) <= MAX_CACHED_VALUE_CHARS
-             else _rules_matching(fld.location, fld.value))
-    for rule in rules:
+def _rule_evidence(scanner: str, fld: Field, present: Sequence[str], values: dict[str, str],
+                   rules: tuple[Rule, ...] | None = None) -> Evidence | None:
+    for rule in _rules_matching(fld.location, fld.value) if rules is None else rules:
         if rule.requires and not all(
             any(_matches(loc, (req,)) for loc in present if loc != fld.location) for req in rule.requires
         ):
