@@ -95,7 +95,8 @@ def trim(value: object, limit: int = MAX_VALUE_CHARS) -> str:
     else:
         text = str(value)
     text = text[: limit + 1]
-    if not text.isprintable():  # the per-character pass only for the rare value that needs it
+    # The per-character pass only for a value that needs it (multi-line text does not).
+    if not text.isprintable() and not text.replace("\n", "").replace("\t", "").isprintable():
         text = "".join(ch if ch.isprintable() or ch in "\n\t" else "\ufffd" for ch in text)
     if len(text) > limit:
         return text[:limit] + "…"
