@@ -114,3 +114,13 @@ def test_the_short_way_reports_what_the_long_way_reports(ledger_location, monkey
         assert [p for p in short["problems"] if "trigger" not in p] == []
         assert json.dumps(short["trust"], sort_keys=True) == json.dumps({f"R-{n}": "unsigned" for n in range(1, 6)},
                                                                         sort_keys=True)
+
+
+def test_an_event_or_row_holding_bytes_is_reported_not_a_crash(tmp_path):
+    # SQLite keeps whatever type a hand edit writes into a TEXT column.
+    location = str(tmp_path / "l.db")
+    _build(location)
+    tamper(location, "UPDATE events SET ref = X'522D31' WHERE seq = 2; UPDATE approvals SET ref = X'522D31' "
+                     "WHERE ref = 'R-1';")
+    problems = _result(location)["problems"]
+    assert any(p.startswith("event 2 (grant b'R-1'): hash does not match") for p in problems), problems

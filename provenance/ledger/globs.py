@@ -18,6 +18,9 @@ import re
 from .errors import LedgerError
 
 
+_DRIVE = re.compile(r"[A-Za-z]:")  # compiled once: verify checks every path scope of a ledger
+
+
 def normalise_path(path: str) -> str:
     text = str(path).strip().replace("\\", "/")
     while text.startswith("./"):
@@ -31,7 +34,7 @@ def parse_glob(value: str) -> str:
     text = normalise_path(value)
     if not text:
         raise LedgerError("path glob is empty; pass a path relative to the delivery root, e.g. shots/sh010/*.exr")
-    if text.startswith("/") or re.match(r"[A-Za-z]:", text):
+    if text.startswith("/") or _DRIVE.match(text):
         raise LedgerError(f"path glob {value!r} is absolute; make it relative to the delivery root, "
                           f"e.g. shots/sh010/*.exr")
     if ".." in text.split("/") or ";" in text:

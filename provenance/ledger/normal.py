@@ -157,7 +157,7 @@ def _scope_value(kind: str, text: str) -> bool:
         except LedgerError:
             return False
     if kind == "c2pa-instance":
-        return text != "" and ";" not in text and not any(ch.isspace() for ch in text)
+        return ";" not in text and text.split() == [text]  # not empty, and no whitespace anywhere
     return False  # timeline scopes (and anything else): the full parse
 
 

@@ -208,10 +208,10 @@ class _Replay:
                                 f"the chain up to event {seq} was rewritten since the checkpoint was recorded")
             if event_type == "grant" and not sig and seq != 1:
                 row = by_ref.get(ref)
-                key = ref.casefold()
-                if row is not None and row[16] == seq and key not in state:
+                if row is not None and row[16] == seq and type(ref) is str and ref.casefold() not in state:
                     approval = grant_from_row(row, ref, payload_json)
                     if approval is not None:
+                        key = ref.casefold()
                         state[key] = self.from_rows[ref] = approval
                         last_seq[key] = seq
                         unsigned.append(seq)
