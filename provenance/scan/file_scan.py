@@ -74,9 +74,10 @@ def scan_bytes(
             errors.extend(result.errors)
             if result.c2pa is not None and C2PA_PRECEDENCE[result.c2pa.state] < C2PA_PRECEDENCE[c2pa.state]:
                 c2pa = result.c2pa
-    unique = sorted(set(evidence), key=lambda e: e.sort_key)
-    return FileScan(media_type=item.media_type, evidence=tuple(unique), c2pa=c2pa, errors=one_per_problem(errors),
-                    notes=tuple(dict.fromkeys(notes))[:MAX_NOTES])
+    # Most files have one piece of evidence or none, and no errors or notes.
+    unique = tuple(sorted(set(evidence), key=lambda e: e.sort_key)) if len(evidence) > 1 else tuple(evidence)
+    return FileScan(item.media_type, unique, c2pa, one_per_problem(errors) if errors else (),
+                    tuple(dict.fromkeys(notes))[:MAX_NOTES] if notes else ())
 
 
 def one_per_problem(errors: Sequence[ScanIssue]) -> tuple[ScanIssue, ...]:
