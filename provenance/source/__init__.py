@@ -84,10 +84,14 @@ class ByteSource:
         if offset < 0 or length <= 0 or offset >= self.size:
             return b""
         length = min(length, self.size - offset)
-        if head is not None and offset + length <= len(head):
-            return head[offset : offset + length]
-        self._raw.seek(offset)
         chunks = []
+        if head is not None and offset < len(head):
+            # A window that starts inside the head (the C2PA marker search reads 256 KiB
+            # from 0) fetches only what follows the head: 64 KiB less per large object.
+            chunks.append(head[offset:])
+            length -= len(head) - offset
+            offset = len(head)
+        self._raw.seek(offset)
         while length > 0:
             chunk = self._raw.read(length)
             if not chunk:
