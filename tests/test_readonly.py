@@ -125,3 +125,17 @@ def test_a_local_source_stream_reads_seeks_and_refuses_writes_like_a_file(tmp_pa
         assert not stream.writable()
         with pytest.raises(OSError):
             stream.seek(-1)
+
+
+def test_a_window_starting_in_the_head_fetches_only_what_follows_it() -> None:
+    # The C2PA marker search reads 256 KiB from the start after the 64 KiB head was read:
+    # on object storage every byte read again is a byte fetched again.
+    from provenance.source import HEAD_BYTES, ByteSource
+
+    data = bytes(range(256)) * 2000
+    source = ByteSource.from_bytes(data)
+    assert source.head == data[:HEAD_BYTES] and source.counts.ranged == HEAD_BYTES
+    assert source.read_at(100, 256 * 1024) == data[100 : 100 + 256 * 1024]
+    assert source.counts.ranged == 100 + 256 * 1024
+    assert source.read_at(HEAD_BYTES - 3, 10) == data[HEAD_BYTES - 3 : HEAD_BYTES + 7]
+    assert source.read_at(len(data) - 5, 100) == data[-5:] and source.read_at(len(data), 1) == b""
