@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import json
 import os
 import re
 import stat
@@ -57,8 +59,44 @@ class Approver:
 
 
 def material(event_type: str, ref: str, payload: Mapping[str, Any], key_id: str, signed_at: str) -> bytes:
-    return rfc8785.dumps({"event_type": event_type, "ref": ref, "payload": dict(payload), "key_id": key_id,
-                          "signed_at": signed_at})
+    return canonical_bytes({"event_type": event_type, "ref": ref, "payload": dict(payload), "key_id": key_id,
+                            "signed_at": signed_at})
+
+
+_SAFE_INT = 2**53 - 1  # RFC 8785 refuses integers a double cannot hold exactly
+
+
+def canonical_bytes(obj: Any) -> bytes:
+    """``rfc8785.dumps(obj)``, byte for byte, in a fraction of its time for plain JSON.
+
+    rfc8785 is pure Python (25 µs for an event here, a quarter of checking its
+    signature). For strings, booleans, null, safe integers, lists and objects whose
+    keys are in the Basic Multilingual Plane, json's own canonical spelling is the
+    same bytes: the same escapes (the short ones, else ``\\u00xx``), UTF-8 as is,
+    and code-point key order equals RFC 8785's UTF-16 order there. Anything else
+    (floats, keys beyond U+FFFF, other types, lone surrogates) goes to rfc8785.
+    ``tests/test_ledger_canonical.py`` checks the two agree on hostile input.
+    """
+    if _plain(obj):
+        try:
+            return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: rfc8785 refuses it with its own error
+    return rfc8785.dumps(obj)
+
+
+def _plain(obj: Any) -> bool:
+    kind = type(obj)
+    if kind is str or kind is bool or obj is None:
+        return True
+    if kind is int:
+        return -_SAFE_INT <= obj <= _SAFE_INT
+    if kind is list:
+        return all(_plain(item) for item in obj)
+    if kind is dict:
+        return all(type(key) is str and (key.isascii() or max(key) <= "\uffff") and _plain(value)
+                   for key, value in obj.items())
+    return False
 
 
 def key_id_of(public: Ed25519PublicKey) -> str:
@@ -78,10 +116,14 @@ def parse_public_key(text: str, where: str = "public_key") -> Ed25519PublicKey:
                           f"that `provenance ledger keygen` printed") from None
 
 
+# verify meets the same few keys on every signed event; a refusal raises and is not cached.
+_event_key = functools.lru_cache(maxsize=256)(parse_public_key)
+
+
 def check(event_type: str, ref: str, payload: Mapping[str, Any], signed: Signed) -> bool:
     """True when ``signed.signature`` is the key's signature over the event's decision."""
     try:
-        public = parse_public_key(signed.key_id)
+        public = _event_key(signed.key_id)
         raw = base64.b64decode(signed.signature, validate=True)
         public.verify(raw, material(event_type, ref, payload, signed.key_id, signed.signed_at))
         return True
