@@ -338,12 +338,12 @@ def match_fields(scanner: str, fields: Sequence[Field]) -> list[Evidence]:
     return out
 
 
-# Values up to this long have what they say remembered (16k of them: a few MB at most).
+# Values up to this long have what they say remembered (4,096 of them: a few MB at most).
 MAX_CACHED_VALUE_CHARS = 256
 _PER_FILE = Evidence("", "", "", Signal.INFO, Confidence.HEURISTIC)  # a marker, never reported
 
 
-@functools.lru_cache(maxsize=16384)
+@functools.lru_cache(maxsize=4096)
 def _field_evidence(scanner: str, location: str, value: str) -> Evidence | None:
     # The same (location, value) pairs repeat on every frame of a sequence and every file of
     # one tool ("exr:software" = "Nuke 14.0v5"), and a software field meets ~40 rules, each a
