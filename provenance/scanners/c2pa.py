@@ -306,7 +306,7 @@ def _compressed_xmp_pointer(item: ScanInput) -> ScannerResult:
     # Adobe writes the XMP iTXt before the image data, so the already-read head says
     # whether there is a compressed packet at all: PNG frames without one pay nothing.
     if item.media_type != "image/png" or _COMPRESSED_XMP_ITXT not in item.source.head:
-        return ScannerResult()
+        return _NOTHING
     try:
         for count, chunk in enumerate(iter_chunks(item.source)):
             if count > MAX_UNITS:
@@ -332,6 +332,7 @@ def _remote(message: str, sidecar: bool) -> ScannerResult:
 
 
 _COMPRESSED_XMP_ITXT = b"iTXtXML:com.adobe.xmp\x00\x01"
+_NOTHING = ScannerResult()
 _POINTER = re.compile(r"""dcterms:provenance\s*(?:=\s*["']|>)\s*(https?://[^"'<\s]+)""")
 
 

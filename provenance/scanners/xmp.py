@@ -32,6 +32,7 @@ TAIL_SEARCH = 1024 * 1024
 _STD_XMP = b"http://ns.adobe.com/xap/1.0/\0"
 _EXT_XMP = b"http://ns.adobe.com/xmp/extension/\0"
 _PSD_XMP_RESOURCE = 1060
+_NOTHING = ScannerResult()
 _XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")  # Adobe's XMP box in ISO BMFF
 MAX_PSD_RESOURCES = 4096
 
@@ -48,13 +49,17 @@ class XmpScanner:
         issues: list[ScanIssue] = []
         fields: list[Field] = []
         packets = self._embedded(item, issues)
+        sidecar = item.sidecars.get("xmp")
+        if not packets and sidecar is None:  # most files: say so without building anything
+            if issues:
+                raise InputError(issues[0].code, issues[0].message)
+            return _NOTHING
         seen: set[bytes] = set()
         for packet in packets[:MAX_PACKETS]:
             if packet in seen:
                 continue
             seen.add(packet)
             self._parse(packet, "xmp", fields, issues)
-        sidecar = item.sidecars.get("xmp")
         if sidecar is not None:
             # A sidecar is a whole XML document: parse all of it, prolog included.
             self._parse(sidecar, "xmp:sidecar", fields, issues)
