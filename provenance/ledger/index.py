@@ -47,7 +47,11 @@ class ApprovalIndex:
             if scopes is None:
                 self._others.append(number)
             elif len(scopes) == 1:  # the usual approval: one scope, placed without a list of its kinds
-                if not self._place(scopes[0], number):
+                scope = scopes[0]
+                if scope.kind == "sha256":  # the commonest kind, filed here without a call
+                    self._sha.setdefault(scope.value, []).append(number)
+                    self._pinned.add(number)
+                elif not self._place(scope, number):
                     self._others.append(number)
             elif not _INDEXED.issuperset([scope.kind for scope in scopes]):
                 self._others.append(number)

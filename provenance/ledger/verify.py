@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import operator
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -31,6 +32,7 @@ from .normal import grant_from_row
 from .signing import Approver, judge_after
 
 MAX_PROBLEMS = 50
+_REF = operator.attrgetter("ref")
 _HEAD_RE = re.compile(r"[0-9a-f]{64}")
 _BEHIND = "behind the tool's back"
 _COLUMNS = set(schema.APPROVAL_COLUMNS)
@@ -97,7 +99,7 @@ def verify_ledger(db: Any, expect_head: str | None = None, *, checkpoint: str | 
     if len(problems) > MAX_PROBLEMS:
         problems[MAX_PROBLEMS:] = [f"... and {len(problems) - MAX_PROBLEMS} more problems"]
     trust = {a.ref: replay.trust.get(key, "unsigned") for key, a in state.items()}
-    replayed = tuple(sorted(state.values(), key=lambda a: a.ref))
+    replayed = tuple(sorted(state.values(), key=_REF))
     return VerifyResult(not problems, count, head, tuple(problems), replay.summary(), trust, replayed)
 
 
@@ -208,10 +210,9 @@ class _Replay:
                                 f"the chain up to event {seq} was rewritten since the checkpoint was recorded")
             if event_type == "grant" and not sig and seq != 1:
                 row = by_ref.get(ref)
-                if row is not None and row[16] == seq and type(ref) is str and ref.casefold() not in state:
+                if row is not None and row[16] == seq and type(ref) is str and (key := ref.casefold()) not in state:
                     approval = grant_from_row(row, ref, payload_json)
                     if approval is not None:
-                        key = ref.casefold()
                         state[key] = self.from_rows[ref] = approval
                         last_seq[key] = seq
                         unsigned.append(seq)
