@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provenance.ledger import schema
-from provenance.ledger.chain import apply_event, approval_row, canonical, direct_approval, grant_payload
+from provenance.ledger.chain import (
+    apply_event,
+    approval_row,
+    canonical,
+    direct_approval,
+    grant_payload,
+)
 from provenance.ledger.errors import LedgerError
 from provenance.ledger.model import build_approval
 from provenance.ledger.normal import grant_from_row, normal_grant

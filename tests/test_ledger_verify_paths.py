@@ -74,8 +74,8 @@ CASES = [
     ({}, "UPDATE approvals SET title = 'edited' WHERE ref = 'R-1';"),
     ({}, "UPDATE approvals SET scopes_json = replace(scopes_json, ',', ', ') WHERE ref = 'R-2';"),
     ({"R-3": ('"kind":"c2pa-instance"', '"kind": "c2pa-instance"')},
-     "UPDATE approvals SET scopes_json = replace(scopes_json, '\"kind\":\"c2pa-instance\"', "
-     "'\"kind\": \"c2pa-instance\"') WHERE ref = 'R-3';"),  # row and payload spelled alike, oddly
+     ("UPDATE approvals SET scopes_json = replace(scopes_json, '\"kind\":\"c2pa-instance\"', "
+      "'\"kind\": \"c2pa-instance\"') WHERE ref = 'R-3';")),  # row and payload spelled alike, oddly
     ({"R-1": ('"approver":"Dana Reyes"', '"approver":" Dana Reyes"')},
      "UPDATE approvals SET approver = ' Dana Reyes' WHERE ref = 'R-1';"),  # not normal: build_approval strips it
     ({"R-1": ('"use":"final"', '"use":"Final"')}, "UPDATE approvals SET use = 'Final' WHERE ref = 'R-1';"),
