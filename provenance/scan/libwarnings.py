@@ -59,14 +59,14 @@ def _install() -> None:
             warnings.showwarning = _route
 
 
-class library_warnings:  # noqa: N801 - used as a context manager, like contextlib's
+class library_warnings:  # lower case: used as a context manager, like contextlib's
     """Collect the warnings this thread raises while a scanner runs into ``notes``.
 
     One per file (entering it per scanner cost more than some scanners' work):
     call :meth:`scanner` before each scanner runs, and :meth:`done` after it.
     """
 
-    __slots__ = ("notes", "scanner", "_outer")
+    __slots__ = ("_outer", "notes", "scanner")
 
     def __init__(self, notes: list[str]) -> None:
         self.notes = notes

@@ -38,7 +38,7 @@ def iter_app_segments(source: ByteSource, markers: frozenset[int]) -> Iterator[S
     if walk is None:
         places: list[tuple[int, int, int]] = []
         try:
-            places.extend(_walk(source))
+            places.extend(_walk(source))  # what was walked before an error stays in the list
         except InputError as exc:
             walk = source.memo[_MEMO] = (places, exc)
         else:

@@ -75,8 +75,7 @@ def iter_chunks(source: ByteSource) -> Iterator[Chunk]:
     if walk is None:
         chunks: list[Chunk] = []
         try:
-            for chunk in _walk(source):
-                chunks.append(chunk)
+            chunks.extend(_walk(source))  # what was walked before an error stays in the list
         except (InputError, ChunkStorm) as exc:
             walk = source.memo[_MEMO] = (chunks, exc)
         else:
