@@ -166,3 +166,18 @@ def test_every_walker_of_one_damaged_file_sees_the_same_chunks_and_error() -> No
     assert walks[0] == walks[1] == (fresh, err.value.code, err.value.message)
     assert b"tEXt" in fresh and err.value.code == "png-truncated"
     assert by_location(scan(cut))["png:tEXt:parameters"].generator == "AUTOMATIC1111"
+
+
+def test_walking_past_large_image_chunks_reads_their_headers_not_their_data() -> None:
+    # On network storage a 4K frame's walk must not cost the frame: 40 IDAT chunks of
+    # 256 KiB (10 MB) are walked, and the text chunk after them still found.
+    from provenance.scanners._png_chunks import iter_chunks
+
+    png = bare_png()
+    iend = png.rindex(b"IEND") - 4
+    idats = b"".join(chunk(b"IDAT", bytes(256 * 1024)) for _ in range(40))
+    big = png[:iend] + idats + chunk(b"tEXt", b"parameters\0" + INFOTEXT.encode()) + png[iend:]
+    source = ByteSource.from_bytes(big)
+    types = [c.type for c in iter_chunks(source)]
+    assert types.count(b"IDAT") == 41 and types[-2:] == [b"tEXt", b"IEND"]
+    assert source.counts.ranged < 256 * 1024
