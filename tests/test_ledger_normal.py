@@ -44,7 +44,8 @@ SCOPE = st.one_of(st.fixed_dictionaries({"kind": KINDS, "value": VALUES}),
                   st.fixed_dictionaries({"kind": KINDS, "value": VALUES, "extra": TEXTS}),
                   st.fixed_dictionaries({"kind": KINDS}), st.just("sha256"), st.none())
 CATEGORIES = st.one_of(st.lists(st.sampled_from(["final-deliverable", "union-role", "Final Deliverable",
-                                                 "union_role", "nope", "", 3]), max_size=3),
+                                                 "union_role", "nope", "", 3, ("x",), ["y"], {"z": 1}]),
+                                max_size=3),
                        st.sampled_from(["final-deliverable", None, ("final-deliverable",)]))
 REFS = st.sampled_from(["NF-1", " NF-1", "NF 1", "", "x" * 65, "NF/1.a_b-c", 12, "ÄB"])
 

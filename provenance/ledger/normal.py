@@ -84,7 +84,10 @@ def _fields(title: Any, categories: Any, use: Any, approver: Any, role: Any, org
         return None
     if digest is not None and (type(digest) is not str or not _SHA_RE.fullmatch(digest) or document is None):
         return None
-    categories = _categories(tuple(categories)) if type(categories) is list else None
+    try:
+        categories = _categories(tuple(categories)) if type(categories) is list else None
+    except TypeError:  # an unhashable item (a list in the list): build_approval names what is wrong
+        return None
     if categories is None:
         return None
     return {"title": title, "categories": categories, "use": use, "approver": approver, "role": role, "org": org,
