@@ -7,6 +7,8 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
+
 from provenance.scan.cache import ScanCache
 from provenance.scan.render import scan_json_chunks
 from provenance.scan.runner import ScanSettings, scan_tree
@@ -120,3 +122,39 @@ def test_a_touched_frame_in_a_plain_folder_is_read_again(tmp_path: Path) -> None
     warm, second = _scan(root, tmp_path / "cache.sqlite3")
     assert warm == cold
     assert second.hits == 29 and second.misses == 1  # the folder's key changed: its frames looked up
+
+
+def test_a_folder_holding_a_followed_link_to_an_outside_file_is_never_taken_from_its_raw_listing(tmp_path: Path) -> None:
+    from provenance.scan.walk import TreeWalk
+
+    outside = tmp_path / "elsewhere.png"
+    png_file(outside)
+    root = tmp_path / "d"
+    (root / "a").mkdir(parents=True)
+    png_file(root / "a" / "x.png")
+    (root / "a" / "linked.png").symlink_to(outside)
+    offered: list[str] = []
+    tree = TreeWalk(root, follow_symlinks=True)
+    tree.reuse = lambda rel, raws, notes: offered.append(rel) is None
+    entries = {entry.rel: entry.abspath for batch in tree.directories() for _, entry in batch}
+    assert offered == []  # its files are not all at root + rel: pairing and real paths must run
+    assert entries["a/linked.png"] == str(outside)
+
+
+@pytest.mark.parametrize("names, plain", [
+    (["a.png", "b.exr"], True),
+    (["a.png", "a.png.XMP"], False),
+    (["a.png", "a.c2pa"], False),
+    (["a.png", ".DS_Store"], False),
+    (["a.png", "._a.png"], False),
+    (["a.png", "thumbs.db"], False),  # case-folded: only ever sends a folder down the slow path
+    (["a.png", "caf\u00e9.png"], False),
+    (["a\\b.png"], False),
+    (["x\n.DS_Store"], False),  # a newline only makes a folder look less plain
+    (["sidecar.xmp.png", "notes.xmpx"], True),
+])
+def test_plain_folder_names(names: list[str], plain: bool) -> None:
+    from provenance.scan.walk import _plain
+
+    raws = [(f"f/{n}", f"/r/f/{n}", 1, 1, 1, 1) for n in names]
+    assert _plain(raws, 2) is plain

@@ -223,7 +223,7 @@ def scan_tree(
 
     def reuse(folder: str, raws: list[tuple[str, str, int, int, int, int]], notes: tuple[str, ...]) -> bool:
         """A plain folder's assets straight from the folder cache, before the walk pairs its files."""
-        if cache is None or not whole_folders() or not raws:
+        if cache is None or not whole_folders() or not raws or raws[0][1] != unmoved + raws[0][0]:
             return False
         if not all(raw[3] < cache.started_ns - RACY_NS for raw in raws):
             return False

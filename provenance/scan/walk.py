@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -115,7 +116,6 @@ class TreeWalk:
         except OSError as exc:
             raise FileNotFoundError(f"cannot read the delivery folder {self.root}: {exc.strerror}") from exc
         self._visited: set[tuple[int, int]] = {(st.st_dev, st.st_ino)}
-        self._unmoved = self.root if self.root.endswith("/") else self.root + "/"
         self._init_results()
 
     def _init_results(self) -> None:
@@ -160,6 +160,7 @@ class TreeWalk:
             return
         files: list[_Raw] = []
         folders: list[tuple[str, str]] = []  # (abspath, rel), entered after this folder's files
+        self._moved = False  # set when a file is read at a path other than root + rel (a followed link)
         try:
             # The entries stat relative to dir_fd, so it stays open until the loop is done.
             with os.scandir(dir_fd) as it:
@@ -196,7 +197,8 @@ class TreeWalk:
             os.close(dir_fd)
         notes = () if quiet else (FOLDER_FALLBACK_NOTE,)
         reuse = self.reuse
-        if rel and files and reuse is not None and _plain(files, self._unmoved) and reuse(rel, files, notes):
+        if (rel and files and reuse is not None and not self._moved and _plain(files, len(rel) + 1)
+                and reuse(rel, files, notes)):
             files = []  # its assets came from the folder cache: nothing to pair or to read
         paired = self._pair(files, root=not rel, notes=notes)
         del files
@@ -295,6 +297,7 @@ class TreeWalk:
             else:
                 # Open the target itself: ByteSource refuses to open through a symlink.
                 files.append((rel, target, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
+                self._moved = True
         else:
             self._walk_skipped.append(Skipped(shown, "symlink to something that is not a regular file"))
 
@@ -354,14 +357,20 @@ class TreeWalk:
         return out
 
 
-def _plain(files: list[_Raw], unmoved: str) -> bool:
-    """Every file an asset as it is: pairing would attach, skip or rename nothing."""
-    for rel, path, *_ in files:
-        name = rel.rpartition("/")[2]
-        if (not rel.isascii() or "\\" in rel or path != unmoved + rel or name in _CLUTTER
-                or name.startswith("._") or rel.lower().endswith(SIDECAR_SUFFIXES)):
-            return False
-    return True
+def _plain(files: list[_Raw], cut: int) -> bool:
+    """Every file of one folder an asset as it is: pairing would attach, skip or rename nothing.
+
+    ``cut`` is where each name starts in its rel. One pass over the joined names
+    rather than a check per file: a warm rescan runs this for every folder. A
+    newline in a name can only make a folder look less plain, never more.
+    """
+    names = "\n".join([raw[0][cut:] for raw in files])
+    return names.isascii() and "\\" not in names and _NOT_PLAIN.search(names) is None
+
+
+# Names pairing treats specially: system clutter, AppleDouble files, sidecars.
+_NOT_PLAIN = re.compile("^(?:" + "|".join(re.escape(n) for n in _CLUTTER) + r"|\._.*)$|"
+                        + "|".join(re.escape(s) + "$" for s in SIDECAR_SUFFIXES), re.MULTILINE | re.IGNORECASE)
 
 
 def _split(rel: str) -> tuple[str, str]:
