@@ -63,7 +63,7 @@ class library_warnings:  # lower case: used as a context manager, like contextli
     """Collect the warnings this thread raises while a scanner runs into ``notes``.
 
     One per file (entering it per scanner cost more than some scanners' work):
-    call :meth:`scanner` before each scanner runs, and :meth:`done` after it.
+    call :meth:`start` before each scanner runs, and :meth:`done` after it.
     """
 
     __slots__ = ("_outer", "notes", "scanner")
