@@ -51,6 +51,10 @@ _NEEDLES = (
     b"application/x-c2pa-manifest-store",
     b"dcterms:provenance",  # remote (or self) pointer in XMP
 )
+# Five needles contain "c2pa" or "caBX": one regex pass for either (about twice as fast as
+# bytes.find on 4-byte needles) rules all five out on almost every file.
+_C_NEEDLES = re.compile(rb"c(?:2pa|aBX)")
+_OTHER_NEEDLES = tuple(n for n in _NEEDLES if b"c2pa" not in n and b"caBX" not in n)
 _APP11 = 0xEB
 _STORE_TYPES = frozenset({"application/c2pa", "application/x-c2pa-manifest-store"})
 _URL = re.compile(r"https?://[^\s'\"<>]+")
@@ -165,14 +169,20 @@ class C2paScanner:
         return ScannerResult(evidence=tuple(evidence), c2pa=status)
 
 
+def _has_needle(data: bytes) -> bool:
+    if _C_NEEDLES.search(data) is not None:
+        return any(n in data for n in _NEEDLES)
+    return any(n in data for n in _OTHER_NEEDLES)
+
+
 def has_c2pa_marker(source: ByteSource) -> bool:
     """Whether the bytes plausibly hold a C2PA store or a pointer to one."""
     head = source.read_at(0, HEAD_WINDOW)
-    if any(n in head for n in _NEEDLES):
+    if _has_needle(head):
         return True
     if source.size > HEAD_WINDOW:
         tail = source.read_at(max(HEAD_WINDOW, source.size - TAIL_WINDOW) - 64, TAIL_WINDOW + 64)
-        if any(n in tail for n in _NEEDLES):
+        if _has_needle(tail):
             return True
     # Stores in the middle of a large container (a RIFF chunk before a LIST, a uuid
     # box after a huge mdat, an APP11 segment behind megabytes of ICC/APP2 segments)

@@ -75,3 +75,15 @@ def test_mp3_store_behind_a_big_cover_picture(tmp_path) -> None:
     assert result.c2pa is not None and result.c2pa.state in (C2paState.VALID, C2paState.TRUSTED)
     assert decide(result.evidence).kind is VerdictKind.AI_GENERATED
     assert not has_c2pa_marker(ByteSource.from_bytes(src.read_bytes()))
+
+
+def test_every_marker_is_seen_alone_in_the_head_or_the_tail() -> None:
+    # The search first looks for "c2pa" or "caBX" and checks the other needles only
+    # when needed; each needle on its own must still be found, at either end.
+    from provenance.scanners import c2pa
+
+    filler = bytes(range(256)).replace(b"c", b"x").replace(b"C", b"x") * 4096  # 1 MiB, no needle
+    assert not has_c2pa_marker(ByteSource.from_bytes(filler))
+    for needle in c2pa._NEEDLES:
+        assert has_c2pa_marker(ByteSource.from_bytes(needle + filler)), needle
+        assert has_c2pa_marker(ByteSource.from_bytes(filler + needle)), needle
