@@ -218,3 +218,28 @@ def test_missing_ledger_is_a_warning_not_an_incomplete_audit():
 ])
 def test_exit_code(severities, complete, fail_on, code):
     assert exit_code(severities, complete, fail_on) == code
+
+
+def test_many_unsigned_approvals_matching_nothing_are_one_summary_but_one_this_delivery_uses_is_named():
+    import dataclasses
+
+    def unsigned(a):
+        return dataclasses.replace(a, signature="unsigned")
+
+    used = unsigned(approval("GA-USED"))  # pins SHA_A, the poster's hash
+    idle = [unsigned(approval(f"GA-{n:03d}", scopes=(Scope("sha256", SHA_B),))) for n in range(30, 0, -1)]
+    result = run([asset("final/poster.png", AI)], [used, *idle], {"final/poster.png": SHA_A})
+    unsigned_findings = [f for f in result.findings if f.code == "unsigned-approval"]
+    assert [f.approval for f in unsigned_findings] == [None, "GA-USED"]  # findings sort by approval ref
+    summary = unsigned_findings[0].message
+    assert summary.startswith("30 approvals that match nothing in this delivery are not signed by a trusted key")
+    assert "GA-001, GA-002" in summary and "GA-010 and 20 more" in summary and "GA-011" not in summary
+
+
+def test_a_few_unsigned_approvals_matching_nothing_are_each_named():
+    import dataclasses
+
+    idle = [dataclasses.replace(approval(f"GA-{n}", scopes=(Scope("sha256", SHA_B),)), signature="unknown-key")
+            for n in range(3)]
+    result = run([asset("final/poster.png", AI)], idle, {"final/poster.png": SHA_A})
+    assert sorted(f.approval for f in result.findings if f.code == "unsigned-approval") == ["GA-0", "GA-1", "GA-2"]

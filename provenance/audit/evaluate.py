@@ -175,7 +175,7 @@ def evaluate(scan: ScanReport, approvals: Sequence[ApprovalLike], policy: Policy
 
     findings = [*_manifest_findings(scan, policy), *_stripped_findings(audits, policy),
                 *_declared_findings(audits, policy), *_unmatched_findings(index, matched_refs, policy, today),
-                *_unsigned_findings(approvals, policy)]
+                *_unsigned_findings(approvals, matched_refs, policy)]
     incomplete = [f"{a.result.path}: {a.result.errors[0].message}" for a in audits if not a.checked]
     for problem in scan.problems:
         if problem.code not in MANIFEST_FINDINGS:
@@ -356,16 +356,27 @@ def _unmatched_findings(index: ApprovalIndex, matched: set[str], policy: Policy,
                     f"and {len(idle) - UNMATCHED_SAMPLE} more (`provenance ledger list` lists every approval)")]
 
 
-def _unsigned_findings(approvals: Sequence[ApprovalLike], policy: Policy) -> list[Finding]:
-    """Under require_signed: each approval whose signatures do not count, named once."""
-    out = []
-    for approval in approvals:
-        signature = getattr(approval, "signature", None)
-        if signature not in (None, "valid"):
-            out.append(Finding("unsigned-approval", policy.finding_severity("unsigned-approval"),
-                               f"approval {approval.ref} is not signed by a trusted key of {approval.approver} "
-                               f"({signature}); the policy requires signed approvals, so it counts as none",
-                               approval=approval.ref))
+def _unsigned_findings(approvals: Sequence[ApprovalLike], matched: set[str], policy: Policy) -> list[Finding]:
+    """Under require_signed: each approval whose signatures do not count, named once.
+
+    Those that touch this delivery are always named one by one. Those that match
+    nothing here are named one by one up to ``UNMATCHED_LISTED``, and above that
+    summed up in one finding, as unmatched approvals are: an unsigned production
+    ledger would otherwise give one finding per approval it holds.
+    """
+    severity = policy.finding_severity("unsigned-approval")
+    unsigned = [(a, sig) for a in approvals if (sig := getattr(a, "signature", None)) not in (None, "valid")]
+    idle = [(a, sig) for a, sig in unsigned if a.ref not in matched]
+    named = unsigned if len(idle) <= UNMATCHED_LISTED else [(a, sig) for a, sig in unsigned if a.ref in matched]
+    out = [Finding("unsigned-approval", severity,
+                   f"approval {a.ref} is not signed by a trusted key of {a.approver} ({sig}); the policy requires "
+                   "signed approvals, so it counts as none", approval=a.ref) for a, sig in named]
+    if len(idle) > UNMATCHED_LISTED:
+        first = heapq.nsmallest(UNMATCHED_SAMPLE, (a.ref for a, _ in idle))
+        out.append(Finding("unsigned-approval", severity,
+                           f"{len(idle)} approvals that match nothing in this delivery are not signed by a trusted "
+                           f"key; the policy requires signed approvals, so they count as none: {', '.join(first)} "
+                           f"and {len(idle) - UNMATCHED_SAMPLE} more (`provenance ledger verify` lists them)"))
     return out
 
 
