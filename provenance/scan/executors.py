@@ -26,6 +26,7 @@ which also returns the bytes each file cost (ranged, whole-object).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import pickle
@@ -124,6 +125,9 @@ _WORKER_CONFIG: WorkerConfig | None = None
 def _init_worker(payload: bytes) -> None:
     global _WORKER_CONFIG
     _WORKER_CONFIG = pickle.loads(payload)
+    # As in the command (provenance.cli.main): a worker allocates only small acyclic records,
+    # so the collector need not walk them every 700 allocations.
+    gc.set_threshold(50_000, 20, 100)
 
 
 def _scan_chunk_in_worker(tasks: Sequence[Task]) -> ChunkResult:
