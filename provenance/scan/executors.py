@@ -14,10 +14,14 @@ returns a future-like object (``done()``, ``result()``). :class:`TaskStream`
 only talks to that interface; :data:`SESSIONS` maps an executor name to its
 session, so adding an executor is one entry there, not a branch in the scan.
 
-Processes start through ``forkserver`` (``spawn`` where that is missing):
-c2pa-python must not be used across ``fork()``, and a fresh interpreter also
-keeps a parent's open SQLite cache and logging locks out of the workers. Each
-worker receives the registry once and builds its own C2PA readers.
+Processes start by ``fork`` only when that is safe (see :func:`start_method`:
+Linux, no other thread in this process, c2pa-python not loaded here), which
+makes workers ready in a tenth of a second; otherwise through ``forkserver``
+(``spawn`` where that is missing): c2pa-python must not be used across
+``fork()``, and a fresh interpreter keeps a parent's other threads' locks out
+of the workers. A forked worker never touches the parent's SQLite cache and
+leaves with ``os._exit``. Each worker receives the registry once and builds
+its own C2PA readers.
 
 A task is ``(path, rel, sidecars[, size])``: a local path or an object in the
 configured storage, never bytes. The unit of work is :func:`scan_chunk_counted`,
@@ -30,6 +34,8 @@ import gc
 import logging
 import os
 import pickle
+import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -170,8 +176,8 @@ class LocalSession:
             except (pickle.PicklingError, TypeError, AttributeError) as exc:
                 log.warning("scanners cannot be sent to worker processes (%s); using threads", exc)
             else:
-                methods = multiprocessing.get_all_start_methods()
-                context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+                context = multiprocessing.get_context(start_method())
+                log.debug("scan workers start by %s", context.get_start_method())
                 if context.get_start_method() == "forkserver":
                     # The server imports our code once and each worker forks from it, instead of
                     # every worker importing it again (a fifth of a second each). Only imports:
@@ -185,6 +191,24 @@ class LocalSession:
 
     def close(self) -> None:
         pass
+
+
+def start_method() -> str:
+    """How local worker processes start: ``fork`` when it is safe here and now, else a fresh interpreter.
+
+    Safe means Linux (macOS system libraries break across fork), this thread
+    the only one (a lock held by another thread at fork time stays held in the
+    child forever: the progress display, a Dask client) and c2pa-python not yet
+    loaded in this process (its native state must not cross a fork). The
+    scan's parent meets all three unless it already read a file itself.
+    """
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    if (sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1
+            and "c2pa" not in sys.modules):
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
 
 
 def _dask_session(jobs: int, scheduler: str | None) -> Session:
