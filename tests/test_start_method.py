@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from provenance.scan.executors import MIN_PARALLEL_FILES
+from provenance.scan.executors import MIN_PARALLEL_FILES, PROCESS_CHUNK
 from tests.builders import png_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,8 +38,11 @@ def test_fork_only_with_no_other_thread_and_no_c2pa_library_loaded() -> None:
     assert out == ["fork", "forkserver", "fork", "forkserver"]
 
 
+STILLS = MIN_PARALLEL_FILES + PROCESS_CHUNK + 60  # whole chunks from the walk, then a tail split over workers
+
+
 def _tree(root: Path) -> Path:
-    for n in range(MIN_PARALLEL_FILES + 60):
+    for n in range(STILLS):
         png_file(root / "stills" / f"still_{n:04d}_v1.png", AI_TEXT if n % 7 == 0 else {"Comment": f"n {n}"})
     for frame in range(1001, 1041):
         png_file(root / "vfx" / f"sh010_comp_v001.{frame}.png", AI_TEXT if frame == 1020 else {"Comment": "plate"})
@@ -60,4 +63,4 @@ def test_forked_workers_report_exactly_what_one_process_reports(tmp_path: Path) 
         assert "scan workers start by fork" in runs["2"][1]
     assert runs["2"][0] == runs["1"][0]
     paths = {a["path"] for a in runs["2"][0]["assets"]}
-    assert "vfx/sh010_comp_v001.####.png" in paths and len(paths) == MIN_PARALLEL_FILES + 61
+    assert "vfx/sh010_comp_v001.####.png" in paths and len(paths) == STILLS + 1
