@@ -141,3 +141,24 @@ def test_frame_names_equal_the_member_paths() -> None:
     assert names == ("shots/neg.-002.exr", "shots/neg.-001.exr", "shots/neg.0000.exr", "shots/neg.0003.exr")
     assert len(names) == 4 and names[-1] == "shots/neg.0003.exr" and names[1:2] == ("shots/neg.-001.exr",)
     assert hash(FrameNames("a.", 3, ".dpx", range(1, 4))) == hash(("a.001.dpx", "a.002.dpx", "a.003.dpx"))
+
+
+def test_frames_millions_apart_group_without_enumerating_the_gap():
+    # fileseq lists missing frames one by one: 1.7 s and 500 MB here, and an exception past ten million.
+    from provenance.scan.sequences import group_files
+
+    entries = [FileEntry(f"d/{n}.png", f"/r/d/{n}.png", 1, 1, i, ctime_ns=1)
+               for i, n in enumerate((1, 5, 6, 20_000_000))]
+    (group,) = group_files(entries)
+    assert group.frames == "1,5-6,20000000"
+    assert group.missing == "2-4,7-19999999"
+
+
+def test_missing_frames_notation_is_fileseqs_below_the_limit():
+    import fileseq
+
+    from provenance.scan.sequences import _missing_text
+
+    for frames in ([1, 3, 5, 7], [1, 2, 10, 11, 12, 40], [1001, 1003], [5, 9]):
+        frame_set = fileseq.FrameSet(frames)
+        assert _missing_text(frame_set, frames) == frame_set.invertedFrameRange()

@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from provenance.models import AssetKind
 from provenance.scan.globs import glob_regex
@@ -122,6 +123,23 @@ def frame_range_text(frames: Iterable[int]) -> str:
     return fileseq.FrameSet(frames).frameRange()
 
 
+# fileseq lists missing frames by enumerating every one (1.7 s and 500 MB for "1.png",
+# "5.png" and "9000000.png") and raises past ten million; above this many the gaps are
+# written out here instead, in the same notation without steps.
+MAX_MISSING_BY_FILESEQ = 100_000
+
+
+def _missing_text(frame_set: Any, frames: Sequence[int]) -> str | None:
+    """The missing frames between the first and the last, in fileseq notation; ``None`` for none."""
+    missing = frames[-1] - frames[0] + 1 - len(frames)
+    if missing <= 0:
+        return None
+    if missing <= MAX_MISSING_BY_FILESEQ:
+        return frame_set.invertedFrameRange() or None
+    gaps = [str(a + 1) if b - a == 2 else f"{a + 1}-{b - 1}" for a, b in zip(frames, frames[1:]) if b - a > 1]
+    return ",".join(gaps)
+
+
 def group_files(files: Sequence[FileEntry], no_grouping: Sequence[str] = ()) -> list[Group]:
     """Files to assets: frame sequences grouped per directory, everything else alone.
 
@@ -140,9 +158,38 @@ def group_files(files: Sequence[FileEntry], no_grouping: Sequence[str] = ()) -> 
     return groups
 
 
-def _group_directory(directory: str, entries: list[FileEntry], no_grouping: Sequence[re.Pattern[str]] = ()) -> list[Group]:
-    import fileseq  # see frame_range_text
+# A frame name simple enough to split without fileseq: ASCII, a head that ends in a character
+# that cannot belong to a frame number, the frame's digits, one plain extension.
+_SIMPLE_FRAME = re.compile(r"([^\\\n]*[^0-9\-\\\n])([0-9]+)(\.[A-Za-z][A-Za-z0-9]{0,7})")
 
+
+def _simple_runs(candidates: Sequence[str]) -> list[tuple[str, int, str, list[int]]] | None:
+    """``(head, width, ext, frames)`` per name pattern, when every pattern is one unbroken run of
+    equal-width frames of simple names; ``None`` for anything else, which fileseq then groups.
+
+    For such names fileseq finds exactly these runs (``tests/test_sequence_fast_path.py`` holds
+    the two equal on generated folders); asking it costs a fifth of a cold scan's parent time.
+    """
+    runs: dict[tuple[str, str], list[str]] = {}
+    for name in candidates:
+        match = _SIMPLE_FRAME.fullmatch(name) if name.isascii() else None
+        if match is None:
+            return None
+        runs.setdefault((match[1], match[3]), []).append(match[2])
+    out = []
+    for (head, ext), digits in runs.items():
+        width = len(digits[0])
+        if any(len(d) != width for d in digits):
+            return None
+        frames = sorted(int(d) for d in digits)
+        if frames[-1] - frames[0] + 1 != len(frames):
+            return None
+        out.append((head, width, ext, frames))
+    return out
+
+
+def _group_directory(directory: str, entries: list[FileEntry], no_grouping: Sequence[re.Pattern[str]] = (),
+                     *, fast: bool = True) -> list[Group]:
     by_name = {e.rel.rpartition("/")[2]: e for e in entries}
     candidates = sorted(name for name, e in by_name.items()
                         if is_frame_like(name) and frame_number_at_end(name)
@@ -150,6 +197,27 @@ def _group_directory(directory: str, entries: list[FileEntry], no_grouping: Sequ
     grouped: set[str] = set()
     groups: list[Group] = []
     prefix = f"{directory}/" if directory else ""
+    runs = _simple_runs(candidates) if fast else None
+    if runs is not None:
+        for head, width, ext, frames in runs:
+            if len(frames) < MIN_FRAMES:
+                continue
+            names = [f"{head}{f:0{width}d}{ext}" for f in frames]
+            grouped.update(names)
+            groups.append(Group(
+                path=f"{prefix}{head}{'#' * width}{ext}",
+                kind=AssetKind.SEQUENCE,
+                members=tuple(by_name[n] for n in names),
+                frame_numbers=tuple(frames),
+                frames=f"{frames[0]}-{frames[-1]}",
+                missing=None,
+                name_parts=(prefix + head, width, ext),
+            ))
+        groups.extend(Group(e.rel, AssetKind.FILE, (e,)) for name, e in by_name.items() if name not in grouped)
+        return groups
+
+    import fileseq  # see frame_range_text
+
     for seq in fileseq.findSequencesInList(candidates, pad_style=fileseq.PAD_STYLE_HASH1):
         frame_set = seq.frameSet()
         if frame_set is None or len(frame_set) < MIN_FRAMES:
@@ -169,7 +237,7 @@ def _group_directory(directory: str, entries: list[FileEntry], no_grouping: Sequ
             members=tuple(by_name[n] for n in names),
             frame_numbers=frame_numbers,
             frames=frame_set.frameRange(),
-            missing=frame_set.invertedFrameRange() or None,
+            missing=_missing_text(frame_set, frame_numbers),
             name_parts=(prefix + head, width, ext),
         ))
     groups.extend(Group(e.rel, AssetKind.FILE, (e,)) for name, e in by_name.items() if name not in grouped)
