@@ -14,7 +14,7 @@ from provenance.knowledge.registry import ScannerRef, ScannerRegistry
 
 BUILTIN_SCANNERS = (
     ScannerRef("c2pa", "7", "provenance.scanners.c2pa:C2paScanner"),
-    ScannerRef("xmp", "3", "provenance.scanners.xmp:XmpScanner"),
+    ScannerRef("xmp", "4", "provenance.scanners.xmp:XmpScanner"),
     ScannerRef("exif", "3", "provenance.scanners.exif:ExifScanner"),
     ScannerRef("png", "1", "provenance.scanners.png:PngScanner"),
     ScannerRef("stealth", "2", "provenance.scanners.stealth:StealthScanner"),

@@ -45,6 +45,24 @@ class Header:
     version: int
     flags: int
     attributes: tuple[Attribute, ...]
+    end: int = 0  # the offset just past the header(s): the offset tables and pixel data follow
+
+
+_MEMO = "exr-header"
+
+
+def parsed(source: ByteSource) -> Header:
+    """:func:`parse`, once per file: the EXR scanner reads the attributes, the XMP scanner the end."""
+    known = source.memo.get(_MEMO)
+    if known is None:
+        try:
+            known = source.memo[_MEMO] = (parse(source), None)
+        except InputError as exc:
+            known = source.memo[_MEMO] = (None, exc)
+    header, error = known
+    if error is not None:
+        raise error
+    return header
 
 
 class _Buffer:
@@ -103,7 +121,7 @@ def parse(source: ByteSource) -> Header:
         part += 1
         if part >= MAX_PARTS:
             raise InputError("exr-too-many-parts", f"more than {MAX_PARTS} parts")
-    return Header(version, flags, tuple(attributes))
+    return Header(version, flags, tuple(attributes), pos)
 
 
 def _parse_part(buf: _Buffer, pos: int, part: int, out: list[Attribute]) -> tuple[int, int]:

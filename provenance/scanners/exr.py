@@ -24,7 +24,7 @@ class ExrScanner:
         return media_type == "image/x-exr"
 
     def scan(self, item: ScanInput) -> ScannerResult:
-        header = _exr_header.parse(item.source)
+        header = _exr_header.parsed(item.source)
         fields = [
             Field(f"exr:{a.name}" if a.part == 0 else f"exr:part{a.part}:{a.name}", a.text)
             for a in header.attributes

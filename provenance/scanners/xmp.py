@@ -17,7 +17,7 @@ from provenance.models import ScanIssue, ScannerResult
 from provenance.knowledge.signatures import Field, match_fields
 from provenance.source import ByteSource, ScanInput
 
-from provenance.scanners import _bmff
+from provenance.scanners import _bmff, _exr_header
 from provenance.scanners._heif import metadata_items
 from provenance.scanners._jpeg import iter_app_segments
 from provenance.scanners._jxl import metadata_boxes
@@ -39,7 +39,7 @@ MAX_PSD_RESOURCES = 4096
 
 class XmpScanner:
     id = "xmp"
-    version = "3"
+    version = "4"
 
     def accepts(self, media_type: str) -> bool:
         # XMP can ride in any container; the fallback search is bounded.
@@ -97,7 +97,7 @@ class XmpScanner:
             # Frame formats keep metadata in a header; the pixel data after it
             # cannot hold a packet, and reading megabytes per frame of a
             # 200,000-frame delivery on network storage is the cost to avoid.
-            return find_packets(item.source.head)
+            return find_packets(_header_bytes(item))
         if walker is None:
             return _search(item.source)
         try:
@@ -112,6 +112,19 @@ class XmpScanner:
             return packets
         # The container is damaged; the byte search may still find the packet.
         return packets or _search(item.source)
+
+
+def _header_bytes(item: ScanInput) -> bytes:
+    """The part of a frame's head that is header: an EXR's attributes end where its offset
+    table starts, and searching the compressed pixels after them was most of an EXR frame's
+    scan. A header the parser cannot read is searched whole, as before."""
+    head = item.source.head
+    if item.media_type == "image/x-exr":
+        try:
+            return head[: _exr_header.parsed(item.source).end]
+        except InputError:
+            return head
+    return head
 
 
 def _jpeg_packets(source: ByteSource, out: list[bytes]) -> None:

@@ -186,3 +186,28 @@ def test_random_headers_never_crash(tail: bytes, flags: int) -> None:
     except InputError:
         return
     assert isinstance(result, ScannerResult)
+
+
+def test_the_xmp_scanner_searches_the_header_and_not_the_pixels_after_it() -> None:
+    from contextlib import nullcontext
+
+    from provenance.scanners.xmp import XmpScanner
+
+    packet = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+              '<rdf:Description xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
+              'Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/'
+              'trainedAlgorithmicMedia"/></rdf:RDF></x:xmpmeta>')
+    in_header = exr(string("xmp", packet)) + b"\0" * 64
+    after_header = exr(string("owner", "studio")) + packet.encode()  # where offset tables and pixels sit
+
+    def xmp_locations(blob: bytes) -> set[str]:
+        source = ByteSource.from_bytes(blob)
+        result = XmpScanner().scan(ScanInput("f.exr", "image/x-exr", source))
+        with pytest.raises(InputError) if blob[4] != 2 else nullcontext():
+            ExrScanner().scan(ScanInput("f.exr", "image/x-exr", source))  # the same file: its header parsed once
+        return {e.location for e in result.evidence}
+
+    assert "xmp:Iptc4xmpExt:DigitalSourceType" in xmp_locations(in_header)
+    assert xmp_locations(after_header) == set()
+    # A header the parser refuses is searched whole, as before.
+    assert "xmp:Iptc4xmpExt:DigitalSourceType" in xmp_locations(b"v/1\x01\x63\0\0\0" + packet.encode())
