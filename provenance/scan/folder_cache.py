@@ -38,6 +38,11 @@ from provenance.scan.sequences import RULES_VERSION
 from provenance.scan.walk import FileEntry
 
 
+# One line per file of the key: rel, whether it sits where nothing moved it, size, mtime,
+# inode, ctime, ETag, sidecar identity, notes. Both key functions below spell it with this.
+_ROW = "{}\0{}\0{}\0{}\0{}\0{}\0{}\0{}\0{}".format
+
+
 def listing_key(files: Sequence[FileEntry], version: str, no_grouping: Sequence[str],
                 sidecar_signature: Callable[[FileEntry], str], prefix: str) -> str:
     """What must be equal for a folder's assets to be reused.
@@ -46,10 +51,9 @@ def listing_key(files: Sequence[FileEntry], version: str, no_grouping: Sequence[
     file read at another path (a followed symlink, an odd name) changes the key.
     One string per folder, hashed once: this runs for every file of a warm rescan.
     """
-    lines = [json.dumps([version, RULES_VERSION, list(no_grouping)])]
-    lines += [f"{e.rel}\0{e.abspath == prefix + e.rel}\0{e.size}\0{e.mtime_ns}\0{e.inode}\0{e.ctime_ns}\0{e.etag}"
-              f"\0{sidecar_signature(e) if e.sidecars else ''}\0{'|'.join(e.notes)}" for e in files]
-    return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
+    return _digest(version, no_grouping, [
+        _ROW(e.rel, e.abspath == prefix + e.rel, e.size, e.mtime_ns, e.inode, e.ctime_ns, e.etag,
+             sidecar_signature(e) if e.sidecars else "", "|".join(e.notes)) for e in files])
 
 
 def plain_listing_key(files: Sequence[tuple[str, str, int, int, int, int]], notes: Sequence[str], version: str,
@@ -61,10 +65,14 @@ def plain_listing_key(files: Sequence[tuple[str, str, int, int, int, int]], note
     sidecars, at ``prefix + rel``, no ETag. The key is the same string, so a
     folder stored by a scan that paired it is found by one that did not.
     """
-    lines = [json.dumps([version, RULES_VERSION, list(no_grouping)])]
     said = "|".join(notes)
-    lines += [f"{rel}\0{path == prefix + rel}\0{size}\0{mtime_ns}\0{inode}\0{ctime_ns}\0\0\0{said}"
-              for rel, path, size, mtime_ns, inode, ctime_ns in files]
+    return _digest(version, no_grouping, [
+        _ROW(rel, path == prefix + rel, size, mtime_ns, inode, ctime_ns, "", "", said)
+        for rel, path, size, mtime_ns, inode, ctime_ns in files])
+
+
+def _digest(version: str, no_grouping: Sequence[str], rows: list[str]) -> str:
+    lines = [json.dumps([version, RULES_VERSION, list(no_grouping)]), *rows]
     return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
 
 
