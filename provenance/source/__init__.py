@@ -180,12 +180,11 @@ class InputTooLarge(Exception):
         self.limit = limit
 
 
-class _ReadOnlyView(io.RawIOBase):
-    """Seekable, readable, and explicitly not writable."""
+class ReadOnlyRaw(io.RawIOBase):
+    """Seekable, readable, and explicitly not writable: what a library reading a source gets.
 
-    def __init__(self, raw: BinaryIO, counts: ByteCount | None = None) -> None:
-        self._raw = raw
-        self._counts = counts
+    A subclass supplies ``read``, ``seek`` and ``tell``; ``readinto`` is built on ``read``.
+    """
 
     def readable(self) -> bool:
         return True
@@ -201,6 +200,14 @@ class _ReadOnlyView(io.RawIOBase):
         n = len(data)
         buffer[:n] = data
         return n
+
+
+class _ReadOnlyView(ReadOnlyRaw):
+    """A local file's bytes through the source's descriptor; whole-object reads are counted."""
+
+    def __init__(self, raw: BinaryIO, counts: ByteCount | None = None) -> None:
+        self._raw = raw
+        self._counts = counts
 
     def read(self, size: int = -1) -> bytes:
         data = self._raw.read(size)

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import io
 from typing import Any
 
-from provenance.source import ByteCount, ByteSource, InputTooLarge
+from provenance.source import ByteCount, ByteSource, InputTooLarge, ReadOnlyRaw
 
 BLOCK = 64 * 1024
 # Sequential readers (c2pa hashing a whole asset) get a window that doubles up to this.
@@ -103,7 +102,7 @@ class RemoteByteSource(ByteSource):
         return _Ranged(self._fs, self.name, self.size, self.counts, streamed=True)
 
 
-class _Ranged(io.RawIOBase):
+class _Ranged(ReadOnlyRaw):
     """Seekable, read-only file over an object, fetched in ranged GETs."""
 
     def __init__(self, fs: Any, path: str, size: int, counts: ByteCount, *, streamed: bool) -> None:
@@ -116,15 +115,6 @@ class _Ranged(io.RawIOBase):
         self._block = BLOCK
         self._windows: list[tuple[int, bytes]] = []  # most recent last
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def writable(self) -> bool:
-        return False
-
     def tell(self) -> int:
         return self._pos
 
@@ -132,11 +122,6 @@ class _Ranged(io.RawIOBase):
         base = {0: 0, 1: self._pos, 2: self._size}[whence]
         self._pos = max(0, base + offset)
         return self._pos
-
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
     def readall(self) -> bytes:
         return self.read(-1)
