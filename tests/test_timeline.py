@@ -338,20 +338,14 @@ def test_a_clip_with_no_media_is_unresolved():
 
 def test_an_aaf_keeps_its_atime_when_read(tmp_path: Path):
     """pyaaf2 opens the path it is given: it gets a private copy, never the delivery's file."""
-    import os
+    from tests.atime import age, skip_unless_reads_move_atime
 
     need_adapter("AAF", "otio-aaf-adapter")
     clip = file_clip("slap", "file:///mnt/job/temp/slap.png", start=48, count=24)
     clip.media_reference.available_range = tr(0, 240)
     path = tmp_path / "reel1.aaf"
     otio.adapters.write_to_file(timeline("REEL1_AAF", ("V1", [clip])), str(path), use_empty_mob_ids=True)
-    old = path.stat().st_mtime_ns - 3 * 86400 * 10**9  # older than mtime: relatime would move it on a read
-    os.utime(path, ns=(old, path.stat().st_mtime_ns))
-    probe = tmp_path / "probe.txt"
-    probe.write_text("x", encoding="utf-8")
-    os.utime(probe, ns=(old, probe.stat().st_mtime_ns))
-    probe.read_bytes()
-    if probe.stat().st_atime_ns == old:
-        pytest.skip("reads do not move atime on this filesystem (noatime mount), so there is nothing to see")
+    old = age(path)
+    skip_unless_reads_move_atime(tmp_path)
     assert len(load_cut(path).clips) == 1
     assert path.stat().st_atime_ns == old

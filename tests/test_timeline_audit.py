@@ -319,20 +319,14 @@ def test_signed_bundles_carry_the_timeline_scope_and_refuse_an_altered_range(tmp
 
 def test_a_timeline_inside_the_delivery_keeps_its_atime(delivery: Path, tmp_path: Path):
     """The audit reads the timeline through O_NOATIME (a conform EDL often ships inside the delivery)."""
-    import os
+    from tests.atime import age, skip_unless_reads_move_atime
 
     (delivery / "_editorial").mkdir()
     cut = edl(delivery / "_editorial" / "reel1.edl",
               "001  SLAP     V     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00",
               "* FROM CLIP NAME: slap.png")
-    old = cut.stat().st_mtime_ns - 3 * 86400 * 10**9  # older than mtime: relatime would move it on a read
-    os.utime(cut, ns=(old, cut.stat().st_mtime_ns))
-    probe = tmp_path / "probe.txt"
-    probe.write_text("x", encoding="utf-8")
-    os.utime(probe, ns=(old, probe.stat().st_mtime_ns))
-    probe.read_bytes()
-    if probe.stat().st_atime_ns == old:
-        pytest.skip("reads do not move atime on this filesystem (noatime mount), so there is nothing to see")
+    old = age(cut)
+    skip_unless_reads_move_atime(tmp_path)
     code, data = audit_json(delivery, tmp_path, cut)
     assert data["timelines"][0]["spans"]
     assert cut.stat().st_atime_ns == old
